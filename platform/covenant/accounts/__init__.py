@@ -1,0 +1,1 @@
+"""Accounts: users, roles and grants, sign-in, sessions, API tokens."""

@@ -1,0 +1,1 @@
+"""Convention calendar (core domain; not yet built)."""

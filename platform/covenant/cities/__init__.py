@@ -1,0 +1,1 @@
+"""City registry and membership lifecycle (core domain; not yet built)."""

@@ -1,0 +1,1 @@
+"""Commitments and their progress updates (core domain; not yet built)."""

@@ -1,0 +1,67 @@
+"""Engine, sessions and the declarative base shared by the core and every module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base, metadata_registry
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from covenant.config import Settings
+
+__all__ = [
+    "AuditedBase",
+    "Base",
+    "create_engine",
+    "metadata",
+    "session_factory",
+    "transaction",
+]
+
+# The core and every module declare their tables on these two bases, so one MetaData
+# (with advanced-alchemy's naming convention) holds everything Alembic compares against.
+Base = UUIDv7Base
+AuditedBase = UUIDv7AuditBase
+metadata: MetaData = metadata_registry.get(None)
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # WAL + busy timeout: the web process and the in-process worker write at once (DESIGN §7).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
+    """The async engine for the configured database; SQLite gets WAL and a busy timeout."""
+    url = settings.effective_database_url
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        options = {"connect_args": {"timeout": 10}}
+    else:
+        options |= {"pool_size": 10, "max_overflow": 10}
+    options |= overrides
+    engine = create_async_engine(url, **options)
+    if url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commit on success, roll back on any error."""
+    async with factory() as session, session.begin():
+        yield session

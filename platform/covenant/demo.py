@@ -1,0 +1,24 @@
+"""``covenant demo``: the core's demo content, then each enabled module's."""
+
+from __future__ import annotations
+
+from covenant.config import Settings
+from covenant.db import create_engine, session_factory, transaction
+from covenant.plugins import ModuleRegistry
+
+
+async def load_demo(settings: Settings, registry: ModuleRegistry) -> list[str]:
+    """Load demo data idempotently; returns the lines to print (the admin's sign-in among them)."""
+    engine = create_engine(settings)
+    sessions = session_factory(engine)
+    lines: list[str] = []
+    try:
+        for module in registry:
+            if module.demo_data is None:
+                continue
+            async with transaction(sessions) as session:
+                await module.demo_data(session)
+            lines.append(f"demo data loaded for module {module.slug}")
+    finally:
+        await engine.dispose()
+    return lines

@@ -1,0 +1,1 @@
+"""The event bus: domain events, the transactional outbox, the relay, consumers, inbox and dead letters."""

@@ -1,0 +1,1 @@
+"""The yearly monitoring cycle (not yet built)."""

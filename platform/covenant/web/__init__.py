@@ -1,0 +1,1 @@
+"""The web shell: layout, shared components, error pages, health and metrics."""

@@ -1,0 +1,45 @@
+"""Core pages of the shell: home, health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.response import Template
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+@get("/", name="home", include_in_schema=False)
+async def home() -> Template:
+    return Template("home.html")
+
+
+@get("/health/live", name="health:live", tags=["Health"], cache=False)
+async def live() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@get("/health/ready", name="health:ready", tags=["Health"], cache=False)
+async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """The database and the broker are reachable; 503 otherwise, so a load balancer stops routing here."""
+    engine: AsyncEngine = request.app.state.engine
+    checks: dict[str, str] = {}
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    bus = request.app.state.bus
+    checks["broker"] = "ok" if await bus.ping() else "unreachable"
+    healthy = all(v == "ok" for v in checks.values())
+    return Response(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status_code=200 if healthy else 503,
+        headers=None if healthy else {"Retry-After": "5"},
+    )
+
+
+route_handlers = [home, live, ready]

@@ -1,0 +1,67 @@
+"""The Jinja environment: core templates, each module's templates in its namespace, i18n from the start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from covenant.plugins import ModuleRegistry, NavigationEntry
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+HTMX_FILE = "htmx-2.0.11.min.js"
+
+# The public pages of the core domain (signatories, convention) join this list as they land.
+CORE_NAVIGATION: tuple[NavigationEntry, ...] = ()
+ADMIN_NAVIGATION: tuple[NavigationEntry, ...] = (
+    NavigationEntry("Events", "/admin/events", "admin"),
+    NavigationEntry("Audit log", "/admin/audit", "admin"),
+    NavigationEntry("Mailbox", "/admin/mailbox", "admin"),
+)
+
+
+def build_environment(registry: ModuleRegistry) -> Environment:
+    loaders = [FileSystemLoader(TEMPLATE_DIR)]
+    loaders += [FileSystemLoader(m.template_dir) for m in registry if m.template_dir is not None]
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # Replaced by the request's locale once catalogues are installed; strings are marked from day one.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals["htmx_file"] = HTMX_FILE
+    env.globals["modules"] = list(registry)
+    env.globals["navigation_for"] = _navigation_for(registry)
+    return env
+
+
+def _navigation_for(registry: ModuleRegistry) -> Any:
+    module_entries = [entry for module in registry for entry in module.navigation]
+
+    def navigation_for(identity: Any) -> dict[str, list[NavigationEntry]]:
+        def visible(entry: NavigationEntry) -> bool:
+            if entry.permission is None:
+                return True
+            if entry.permission == "admin":
+                return bool(getattr(identity, "is_admin", False))
+            return bool(identity is not None and identity.can(entry.permission))
+
+        return {
+            "core": [e for e in CORE_NAVIGATION if visible(e)],
+            "modules": [e for e in module_entries if visible(e)],
+            "admin": [e for e in ADMIN_NAVIGATION if visible(e)],
+        }
+
+    return navigation_for
+
+
+def template_config(registry: ModuleRegistry) -> TemplateConfig[JinjaTemplateEngine]:
+    env = build_environment(registry)
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
