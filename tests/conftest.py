@@ -28,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from covenant.config import Settings  # noqa: E402
 from covenant.db import create_engine, metadata, session_factory  # noqa: E402
 from covenant.models import import_core_models  # noqa: E402
-
 from tests.fixtures.testmodule_install import install_test_module  # noqa: E402
 
 PG_URL = os.environ.get("COVENANT_TEST_DATABASE_URL", "")
@@ -107,8 +106,9 @@ def _truncate_postgres(url: str) -> None:
         engine = create_async_engine(url)
         names = [t.name for t in metadata.sorted_tables]
         async with engine.begin() as conn:
-            existing = set((await conn.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars())
+            existing = set(
+                (await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars()
+            )
             names = [n for n in names if n in existing and n != "alembic_version"]
             if names:
                 await conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
@@ -156,6 +156,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _skipped_backends:
         terminalreporter.write_line(
-            "backends not exercised: " + "; ".join(sorted(_skipped_backends))
+            "backends not exercised: "
+            + "; ".join(sorted(_skipped_backends))
             + " — database and event tests ran on SQLite + in-process broker only"
         )

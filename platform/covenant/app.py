@@ -48,19 +48,32 @@ def module_routers(registry: ModuleRegistry) -> list[ControllerRouterHandler]:
     routers: list[ControllerRouterHandler] = []
     for module in registry:
         if module.route_handlers:
-            routers.append(Router(path=f"/m/{module.slug}", route_handlers=list(module.route_handlers),
-                                  include_in_schema=False, tags=[module.title]))
+            routers.append(
+                Router(
+                    path=f"/m/{module.slug}",
+                    route_handlers=list(module.route_handlers),
+                    include_in_schema=False,
+                    tags=[module.title],
+                )
+            )
         if module.api_route_handlers:
-            routers.append(Router(path=f"/api/v1/{module.slug}", route_handlers=list(module.api_route_handlers),
-                                  tags=[module.title]))
+            routers.append(
+                Router(
+                    path=f"/api/v1/{module.slug}", route_handlers=list(module.api_route_handlers), tags=[module.title]
+                )
+            )
         if module.static_dir is not None:
-            routers.append(create_static_files_router(path=f"/static/m/{module.slug}",
-                                                      directories=[module.static_dir], name=f"static:{module.slug}"))
+            routers.append(
+                create_static_files_router(
+                    path=f"/static/m/{module.slug}", directories=[module.static_dir], name=f"static:{module.slug}"
+                )
+            )
     return routers
 
 
-def create_app(settings: Settings | None = None, registry: ModuleRegistry | None = None,
-               *, embedded_worker: bool | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, registry: ModuleRegistry | None = None, *, embedded_worker: bool | None = None
+) -> Litestar:
     """Build the app. ``embedded_worker`` (default: when no broker is configured) runs the relay and a
     worker thread in this process, so a newcomer needs nothing else running."""
     settings = settings or get_settings()
@@ -93,17 +106,23 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
             *CORE_ROUTE_HANDLERS,
             *module_routers(registry),
             CovenantMetrics,
-            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
-                                       include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False
+            ),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy), HTMXPlugin()],
         template_config=template_config(registry),
-        middleware=[RequestIdMiddleware, PrometheusConfig(app_name="covenant", group_path=True).middleware,
-                    *accounts_web.middleware(settings)],
+        middleware=[
+            RequestIdMiddleware,
+            PrometheusConfig(app_name="covenant", prefix="covenant", group_path=True).middleware,
+            *accounts_web.middleware(settings),
+        ],
         csrf_config=accounts_web.csrf_config(settings),
         exception_handlers=exception_handlers,
         openapi_config=OpenAPIConfig(
-            title="Covenant API", version=covenant.__version__, path="/schema",
+            title="Covenant API",
+            version=covenant.__version__,
+            path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         request_max_body_size=settings.max_body_bytes,

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from covenant.config import Settings, get_settings
 from covenant.errors import StartupError
@@ -49,12 +50,21 @@ def serve(host: str, port: int, workers: int) -> None:
         if settings.embedded_broker or settings.is_sqlite:
             raise StartupError("--workers > 1 needs COVENANT_DATABASE_URL (PostgreSQL) and COVENANT_BROKER_URL")
         create_app(settings)  # fail fast with one clear line before forking
-        uvicorn.run("covenant.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    proxy_headers=True, log_level="warning")
+        uvicorn.run(
+            "covenant.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            log_level="warning",
+        )
         return
     app = create_app(settings)
-    click.echo(f"Covenant serving on http://{host}:{port} "
-               f"({'embedded worker and relay' if settings.embedded_broker else 'broker ' + settings.broker_url})")
+    click.echo(
+        f"Covenant serving on http://{host}:{port} "
+        f"({'embedded worker and relay' if settings.embedded_broker else 'broker ' + settings.broker_url})"
+    )
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="warning")
 
 
@@ -142,8 +152,10 @@ def modules_list() -> None:
     for module in sorted(registry, key=lambda m: m.action):
         subs = ", ".join(module.subscriptions) or "-"
         pubs = ", ".join(e.event_name() for e in module.publishes) or "-"
-        click.echo(f"{module.slug:<12} action {module.action}  {module.title}\n"
-                   f"{'':<12} publishes: {pubs}\n{'':<12} subscribes: {subs}")
+        click.echo(
+            f"{module.slug:<12} action {module.action}  {module.title}\n"
+            f"{'':<12} publishes: {pubs}\n{'':<12} subscribes: {subs}"
+        )
 
 
 def _register_subcommands() -> None:
@@ -175,3 +187,10 @@ def main() -> None:
     except (ConnectionError, OSError) as exc:
         click.echo(f"covenant: cannot reach a service: {exc}", err=True)
         sys.exit(2)
+    except DBAPIError as exc:
+        click.echo(f"covenant: database error: {str(exc.orig or exc).splitlines()[0]}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

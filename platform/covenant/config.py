@@ -25,12 +25,8 @@ class Settings(BaseSettings):
     )
 
     var_dir: Path = Field(default=Path("var"), description="Where the embedded database and secrets live.")
-    database_url: str = Field(
-        default="", description="SQLAlchemy async URL; empty means SQLite under var_dir."
-    )
-    broker_url: str = Field(
-        default="", description="redis://… or amqp://…; empty means the in-process broker."
-    )
+    database_url: str = Field(default="", description="SQLAlchemy async URL; empty means SQLite under var_dir.")
+    broker_url: str = Field(default="", description="redis://… or amqp://…; empty means the in-process broker.")
     secret_key: str = Field(default="", description="Signs sessions and tokens; generated into var_dir if unset.")
     modules: Annotated[list[str] | None, NoDecode] = Field(
         default=None, description="Comma-separated slugs of the enabled modules; unset means all installed."

@@ -125,8 +125,7 @@ class ModuleRegistry:
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in found and found[ep.name].value != ep.value:
                 raise StartupError(
-                    f"module slug {ep.name!r} is claimed by two entry points: "
-                    f"{found[ep.name].value} and {ep.value}"
+                    f"module slug {ep.name!r} is claimed by two entry points: {found[ep.name].value} and {ep.value}"
                 )
             found[ep.name] = ep
         if enabled is not None:
@@ -201,8 +200,10 @@ def _load(ep: EntryPoint) -> ActionModule:
 def _route_paths(module: ActionModule) -> set[str]:
     """Absolute paths a module's handlers answer, used to detect two modules claiming one route."""
     paths: set[str] = set()
-    for prefix, handlers in ((f"/m/{module.slug}", module.route_handlers),
-                             (f"/api/v1/{module.slug}", module.api_route_handlers)):
+    for prefix, handlers in (
+        (f"/m/{module.slug}", module.route_handlers),
+        (f"/api/v1/{module.slug}", module.api_route_handlers),
+    ):
         for handler in handlers:
             for path in getattr(handler, "paths", None) or {getattr(handler, "path", "/")}:
                 paths.add(prefix + ("" if path == "/" else path))

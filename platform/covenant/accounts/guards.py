@@ -21,7 +21,7 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
 def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity:
-    identity = connection.scope.get("identity")  # type: ignore[typeddict-item]
+    identity = connection.scope.get("identity")
     return identity if isinstance(identity, Identity) else ANONYMOUS
 
 

@@ -70,8 +70,13 @@ def problem(
         return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
     return Template(
         "errors/error.html",
-        context={"status_code": status, "title": title, "detail": detail, "errors": errors or [],
-                 "request_id": request_id},
+        context={
+            "status_code": status,
+            "title": title,
+            "detail": detail,
+            "errors": errors or [],
+            "request_id": request_id,
+        },
         status_code=status,
         media_type=MediaType.HTML,
         headers=headers,
@@ -89,9 +94,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return problem(request, status, detail, errors=errors)
     if isinstance(exc, NotAuthorizedException):
         if not wants_json(request) and request.method == "GET":
-            return Response(
-                content=None, status_code=303, headers={"Location": f"/login?next={request.url.path}"}
-            )
+            return Response(content=None, status_code=303, headers={"Location": f"/login?next={request.url.path}"})
         return problem(request, 401, exc.detail or "Sign in to continue.")
     if isinstance(exc, HTTPException):
         headers = dict(exc.headers or {})
@@ -100,8 +103,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):
         log.warning("database unavailable", error=str(exc))
-        return problem(request, 503, "The service is briefly unavailable; please retry.",
-                       headers={"Retry-After": "5"})
+        return problem(request, 503, "The service is briefly unavailable; please retry.", headers={"Retry-After": "5"})
     log.exception("unhandled error", path=request.url.path)
     return problem(request, 500, "Something went wrong on our side. The error has been logged.")
 
