@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: help demo serve test lint format migrate install clean
+.PHONY: help demo serve test lint format migrate install clean i18n
 
 help:
 	@echo "make demo     set up, migrate the SQLite database, load demo data, serve on http://$(HOST):$(PORT)"
@@ -52,3 +52,6 @@ format: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+i18n: install
+	$(BIN)/python scripts/i18n.py

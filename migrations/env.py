@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from advanced_alchemy.types import GUID
 from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
@@ -22,11 +23,18 @@ import_core_models()
 ModuleRegistry.from_entry_points(settings.modules).import_models()
 
 
+def _compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):  # type: ignore[no-untyped-def]
+    # SQLite reads advanced-alchemy's GUID back as NUMERIC(16): the same column, not drift.
+    if isinstance(metadata_type, GUID) and context.dialect.name == "sqlite":
+        return False
+    return None
+
+
 def _configure(**kwargs: object) -> None:
     context.configure(
         target_metadata=metadata,
         render_as_batch=True,  # SQLite needs batch mode for ALTER
-        compare_type=True,
+        compare_type=_compare_type,
         user_module_prefix="advanced_alchemy.types.",
         **kwargs,  # type: ignore[arg-type]
     )

@@ -25,10 +25,12 @@ from covenant.config import Settings, get_settings
 from covenant.db import create_engine, session_factory
 from covenant.events import web as events_web
 from covenant.events.runtime import EventRuntime
+from covenant.i18n import Catalogues, install_catalogues
 from covenant.logs import RequestIdMiddleware, configure_logging
 from covenant.plugins import ModuleRegistry
 from covenant.web import routes as shell_routes
 from covenant.web.errors import exception_handlers
+from covenant.web.locale import LocaleMiddleware
 from covenant.web.templating import STATIC_DIR, template_config
 
 CORE_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -80,6 +82,7 @@ def create_app(
     registry = registry if registry is not None else ModuleRegistry.from_entry_points(settings.modules)
     registry.import_models()
     configure_logging(settings)
+    install_catalogues(Catalogues((m.slug, m.locale_dir) for m in registry if m.locale_dir is not None))
     engine = create_engine(settings)
     sessions = session_factory(engine)
     bus = EventRuntime(settings, registry, sessions)
@@ -98,7 +101,7 @@ def create_app(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         session_dependency_key="db_session",
-        before_send_handler="autocommit",
+        before_send_handler="autocommit_include_redirects",
         create_all=False,
     )
     return Litestar(
@@ -110,12 +113,13 @@ def create_app(
                 path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False
             ),
         ],
-        plugins=[SQLAlchemyPlugin(config=alchemy), HTMXPlugin()],
+        plugins=[SQLAlchemyPlugin(config=alchemy), HTMXPlugin(), accounts_web.FlashMessages()],
         template_config=template_config(registry),
         middleware=[
             RequestIdMiddleware,
             PrometheusConfig(app_name="covenant", prefix="covenant", group_path=True).middleware,
             *accounts_web.middleware(settings),
+            LocaleMiddleware,
         ],
         csrf_config=accounts_web.csrf_config(settings),
         exception_handlers=exception_handlers,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from alembic.util import CommandError as AlembicCommandError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
@@ -187,6 +188,10 @@ def main() -> None:
     except (ConnectionError, OSError) as exc:
         click.echo(f"covenant: cannot reach a service: {exc}", err=True)
         sys.exit(2)
+    except AlembicCommandError as exc:
+        message = str(exc)
+        click.echo(f"covenant: {message[:400]}{' …' if len(message) > 400 else ''}", err=True)
+        sys.exit(1)
     except DBAPIError as exc:
         click.echo(f"covenant: database error: {str(exc.orig or exc).splitlines()[0]}", err=True)
         sys.exit(2)

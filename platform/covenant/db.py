@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
+import uuid_utils
 from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base, metadata_registry
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -19,6 +21,7 @@ __all__ = [
     "Base",
     "create_engine",
     "metadata",
+    "new_id",
     "session_factory",
     "transaction",
 ]
@@ -28,6 +31,11 @@ __all__ = [
 Base = UUIDv7Base
 AuditedBase = UUIDv7AuditBase
 metadata: MetaData = metadata_registry.get(None)
+
+
+def new_id() -> UUID:
+    """A UUIDv7, for rows whose id is needed before the flush (e.g. to name them in an event)."""
+    return UUID(str(uuid_utils.uuid7()))
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from covenant.accounts.services import ensure_demo_admin
 from covenant.config import Settings
 from covenant.db import create_engine, session_factory, transaction
 from covenant.plugins import ModuleRegistry
@@ -13,6 +14,14 @@ async def load_demo(settings: Settings, registry: ModuleRegistry) -> list[str]:
     sessions = session_factory(engine)
     lines: list[str] = []
     try:
+        async with transaction(sessions) as session:
+            email, password = await ensure_demo_admin(session)
+        lines += [
+            "Covenant demo data loaded.",
+            f"  Administrator: {email}",
+            f"  Password:      {password}",
+            f"  Sign in at {settings.base_url}/login",
+        ]
         for module in registry:
             if module.demo_data is None:
                 continue

@@ -89,6 +89,8 @@ class ActionModule:
     """Templates, reachable as ``<slug>/...`` (keep them in ``templates/<slug>/``)."""
     static_dir: Path | None = None
     """Static files, served under ``/static/m/<slug>/``."""
+    locale_dir: Path | None = None
+    """Its gettext catalogues: ``<locale_dir>/<lang>/LC_MESSAGES/<slug>.po``."""
     publishes: Sequence[type[DomainEvent]] = ()
     subscriptions: Mapping[str, EventHandler] = field(default_factory=dict)
     """``{event name: handler}``; each becomes a Dramatiq actor ``<slug>.<handler>`` on queue ``<slug>``."""

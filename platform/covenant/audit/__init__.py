@@ -1,1 +1,5 @@
-"""Audit log: who changed what, when."""
+"""Audit log: who changed what, when. Call :func:`record` in the transaction of every state change."""
+
+from covenant.audit.services import record
+
+__all__ = ["record"]

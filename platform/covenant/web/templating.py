@@ -9,6 +9,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from covenant import i18n
+from covenant.i18n import N_
 from covenant.plugins import ModuleRegistry, NavigationEntry
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -18,9 +20,10 @@ HTMX_FILE = "htmx-2.0.11.min.js"
 # The public pages of the core domain (signatories, convention) join this list as they land.
 CORE_NAVIGATION: tuple[NavigationEntry, ...] = ()
 ADMIN_NAVIGATION: tuple[NavigationEntry, ...] = (
-    NavigationEntry("Events", "/admin/events", "admin"),
-    NavigationEntry("Audit log", "/admin/audit", "admin"),
-    NavigationEntry("Mailbox", "/admin/mailbox", "admin"),
+    NavigationEntry(N_("Users"), "/admin/users", "admin"),
+    NavigationEntry(N_("Events"), "/admin/events", "admin"),
+    NavigationEntry(N_("Audit log"), "/admin/audit", "admin"),
+    NavigationEntry(N_("Mailbox"), "/admin/mailbox", "admin"),
 )
 
 
@@ -34,8 +37,21 @@ def build_environment(registry: ModuleRegistry) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    # Replaced by the request's locale once catalogues are installed; strings are marked from day one.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    # The callables read the request's locale at render time, so one environment serves every language.
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals |= {
+        "current_locale": i18n.current_locale,
+        "language_names": i18n.LANGUAGE_NAMES,
+        "supported_locales": i18n.SUPPORTED_LOCALES,
+    }
+    env.filters |= {
+        "date": i18n.format_date,
+        "datetime": i18n.format_datetime,
+        "number": i18n.format_number,
+        "percent": i18n.format_percent,
+        "money": i18n.format_money,
+        "localized": i18n.localized,
+    }
     env.globals["htmx_file"] = HTMX_FILE
     env.globals["modules"] = list(registry)
     env.globals["navigation_for"] = _navigation_for(registry)
