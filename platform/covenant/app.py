@@ -30,6 +30,7 @@ from covenant.logs import RequestIdMiddleware, configure_logging
 from covenant.plugins import ModuleRegistry
 from covenant.web import routes as shell_routes
 from covenant.web.errors import exception_handlers
+from covenant.web.head import CovenantApp
 from covenant.web.locale import LocaleMiddleware
 from covenant.web.templating import STATIC_DIR, template_config
 
@@ -104,7 +105,7 @@ def create_app(
         before_send_handler="autocommit_include_redirects",
         create_all=False,
     )
-    return Litestar(
+    return CovenantApp(
         route_handlers=[
             *CORE_ROUTE_HANDLERS,
             *module_routers(registry),

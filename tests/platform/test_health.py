@@ -30,3 +30,10 @@ async def test_every_response_carries_a_request_id(client: AsyncTestClient[Lites
     assert response.headers["x-request-id"] == "abcdef0123456789"
     generated = await client.get("/health/live")
     assert len(generated.headers["x-request-id"]) == 36
+
+
+async def test_head_is_answered_like_get_without_a_body(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.head("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.content == b""

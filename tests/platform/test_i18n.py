@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -153,7 +154,7 @@ async def test_unknown_locale_falls_back_to_english(client: AsyncTestClient[Lite
 
 
 async def test_a_signed_in_users_switch_becomes_their_saved_preference(
-    client: AsyncTestClient[Litestar], make_user, sessions  # type: ignore[no-untyped-def]
+    client: AsyncTestClient[Litestar], make_user: Any, sessions: Any
 ) -> None:
     from sqlalchemy import select
 
