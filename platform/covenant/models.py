@@ -9,6 +9,7 @@ CORE_MODEL_MODULES: tuple[str, ...] = (
     "covenant.accounts.models",
     "covenant.audit.models",
     "covenant.notifications.models",
+    "covenant.cities.models",
 )
 
 
