@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.flash import FlashConfig, FlashPlugin, flash
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant.accounts import services
@@ -50,32 +48,13 @@ from covenant.config import Settings
 from covenant.i18n import N_
 from covenant.i18n import gettext as _
 from covenant.notifications import web as mailbox_web
+from covenant.web.forms import FormData, page, see_other, settings_of, validate_form
 from covenant.web.pagination import Page, clamp
 
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 AnyRequest = Request[Any, Any, Any]
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-
-
-FormSchema = TypeVar("FormSchema", bound=BaseModel)
-
-
-def validate_form(schema: type[FormSchema], data: dict[str, Any]) -> tuple[FormSchema | None, dict[str, str]]:
-    """The form's values checked by the same schema the API uses; field → message on failure."""
-    try:
-        return schema.model_validate(data), {}
-    except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for error in exc.errors(include_url=False):
-            field = ".".join(str(part) for part in error["loc"][:1]) or "form"
-            errors.setdefault(field, str(error["msg"]).removeprefix("Value error, "))
-        return None, errors
-
-
-def page(template: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any) -> Template:
-    return Template(template, context=context, status_code=status_code, headers=headers)
 
 
 def client_address(request: AnyRequest) -> str:
@@ -87,11 +66,6 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
-
-
-def settings_of(request: AnyRequest) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def with_session_cookie(response: Response[Any], settings: Settings, token: str) -> Response[Any]:
@@ -109,13 +83,6 @@ def with_session_cookie(response: Response[Any], settings: Settings, token: str)
 def without_session_cookie(response: Response[Any]) -> Response[Any]:
     response.delete_cookie(services.SESSION_COOKIE)
     return response
-
-
-async def see_other(db_session: AsyncSession, path: str) -> Redirect:
-    """Commit, then redirect (post/redirect/get). The app's autocommit covers 2xx answers only; a change
-    answered by a redirect must not be rolled back."""
-    await db_session.commit()
-    return Redirect(path, status_code=303)
 
 
 async def current_user(db_session: AsyncSession, identity: Identity) -> User:
