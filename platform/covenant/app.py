@@ -21,6 +21,9 @@ from litestar.types import ControllerRouterHandler
 
 import covenant
 from covenant.accounts import web as accounts_web
+from covenant.calendar import web as calendar_web
+from covenant.cities import web as cities_web
+from covenant.commitments import web as commitments_web
 from covenant.config import Settings, get_settings
 from covenant.db import create_engine, session_factory
 from covenant.events import web as events_web
@@ -38,6 +41,9 @@ CORE_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *shell_routes.route_handlers,
     *accounts_web.route_handlers,
     *events_web.route_handlers,
+    *cities_web.route_handlers,
+    *commitments_web.route_handlers,
+    *calendar_web.route_handlers,
 ]
 
 

@@ -10,6 +10,8 @@ CORE_MODEL_MODULES: tuple[str, ...] = (
     "covenant.audit.models",
     "covenant.notifications.models",
     "covenant.cities.models",
+    "covenant.commitments.models",
+    "covenant.calendar.models",
 )
 
 
