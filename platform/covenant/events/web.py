@@ -115,22 +115,22 @@ async def recent_events(session: AsyncSession, page: int | None, size: int | Non
 async def dead_letter_page(session: AsyncSession, page: int | None, status: str | None) -> Page[DeadLetterView]:
     number, per_page = clamp(page, None)
     rows, total = await list_dead_letters(session, status=status, offset=(number - 1) * per_page, limit=per_page)
-    items = [
-        DeadLetterView(
-            id=r.id,
-            event_id=r.event_id,
-            event_name=r.event_name,
-            subscriber=r.subscriber,
-            status=r.status,
-            error=r.error,
-            traceback=r.traceback,
-            attempts=r.attempts,
-            failed_at=r.failed_at.isoformat(),
-            replayed_at=r.replayed_at.isoformat() if r.replayed_at else None,
-        )
-        for r in rows
-    ]
-    return Page(items=items, total=total, number=number, size=per_page)
+    return Page(items=[dead_letter_view(r) for r in rows], total=total, number=number, size=per_page)
+
+
+def dead_letter_view(letter: DeadLetter) -> DeadLetterView:
+    return DeadLetterView(
+        id=letter.id,
+        event_id=letter.event_id,
+        event_name=letter.event_name,
+        subscriber=letter.subscriber,
+        status=letter.status,
+        error=letter.error,
+        traceback=letter.traceback,
+        attempts=letter.attempts,
+        failed_at=letter.failed_at.isoformat(),
+        replayed_at=letter.replayed_at.isoformat() if letter.replayed_at else None,
+    )
 
 
 async def lag(session: AsyncSession) -> dict[str, float | int]:
@@ -211,19 +211,7 @@ async def dead_letters_json(db_session: AsyncSession, page: int | None = None, s
 @post("/dead-letters/{letter_id:uuid}/replay", name="api:admin:events:replay", status_code=202)
 async def replay_json(request: Request[Any, Any, Any], letter_id: UUID) -> DeadLetterView:
     """Send the dead letter again to its subscriber."""
-    letter = await _replay(request, letter_id)
-    return DeadLetterView(
-        id=letter.id,
-        event_id=letter.event_id,
-        event_name=letter.event_name,
-        subscriber=letter.subscriber,
-        status=letter.status,
-        error=letter.error,
-        traceback=letter.traceback,
-        attempts=letter.attempts,
-        failed_at=letter.failed_at.isoformat(),
-        replayed_at=letter.replayed_at.isoformat() if letter.replayed_at else None,
-    )
+    return dead_letter_view(await _replay(request, letter_id))
 
 
 async def _replay(request: Request[Any, Any, Any], letter_id: UUID) -> DeadLetter:
