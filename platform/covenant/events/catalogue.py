@@ -80,7 +80,12 @@ class Catalogue:
         return sorted({CORE} | {s.queue for s in self.subscribers.values()})
 
 
-CORE_HANDLER_MODULES: tuple[str, ...] = ("covenant.notifications.handlers",)
+CORE_HANDLER_MODULES: tuple[str, ...] = (
+    "covenant.notifications.handlers",
+    "covenant.cities.events",
+    "covenant.commitments.events",
+    "covenant.calendar.handlers",
+)
 """Core parts whose import registers core events and subscriptions."""
 
 

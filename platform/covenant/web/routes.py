@@ -7,12 +7,22 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Template
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from covenant.cities.schemas import country_name
+from covenant.cities.services import public_figures
+from covenant.commitments.services import commitment_figures
 
 
 @get("/", name="home", include_in_schema=False)
-async def home() -> Template:
-    return Template("home.html")
+async def home(db_session: AsyncSession) -> Template:
+    """The Covenant's purpose and its live figures (active signatories only)."""
+    context = {
+        "figures": await public_figures(db_session),
+        "commitments": await commitment_figures(db_session),
+        "country_name": country_name,
+    }
+    return Template("home.html", context=context)
 
 
 @get("/health/live", name="health:live", tags=["Health"], cache=False)

@@ -18,9 +18,14 @@ STATIC_DIR = Path(__file__).parent / "static"
 HTMX_FILE = "htmx-2.0.11.min.js"
 
 # The public pages of the core domain (signatories, convention) join this list as they land.
-CORE_NAVIGATION: tuple[NavigationEntry, ...] = ()
+CORE_NAVIGATION: tuple[NavigationEntry, ...] = (
+    NavigationEntry(N_("Signatories"), "/cities"),
+    NavigationEntry(N_("Convention"), "/convention"),
+)
 ADMIN_NAVIGATION: tuple[NavigationEntry, ...] = (
+    NavigationEntry(N_("Memberships"), "/admin/memberships", "admin"),
     NavigationEntry(N_("Users"), "/admin/users", "admin"),
+    NavigationEntry(N_("Convention editions"), "/admin/convention", "admin"),
     NavigationEntry(N_("Events"), "/admin/events", "admin"),
     NavigationEntry(N_("Audit log"), "/admin/audit", "admin"),
     NavigationEntry(N_("Mailbox"), "/admin/mailbox", "admin"),

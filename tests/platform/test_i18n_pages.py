@@ -1,0 +1,65 @@
+"""Switching the language changes every page: the public site, crawled in French, shows no English text
+that the French catalogue translates differently."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urljoin, urlparse
+
+from babel.messages.pofile import read_po
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.platform.test_i18n import owners
+
+MAX_PAGES = 80
+SKIP = ("/static", "/schema", "/logout", "/swagger")
+
+
+def english_that_french_translates() -> set[str]:
+    """Source strings (several words, no placeholder) whose French translation is different text."""
+    found: set[str] = set()
+    for domain, package in owners():
+        po = package / "locale" / "fr" / "LC_MESSAGES" / f"{domain}.po"
+        if not po.exists():
+            continue
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale="fr"):
+                translated = isinstance(message.id, str) and message.string and message.string != message.id
+                if translated and " " in message.id and "%(" not in message.id and len(message.id) > 12:
+                    found.add(message.id)
+    return found
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+async def test_public_pages_in_french_have_no_english_leftovers(client: AsyncTestClient[Litestar]) -> None:
+    english = english_that_french_translates()
+    assert english, "the French catalogue translates nothing"
+    client.cookies.set("covenant_locale", "fr")
+    seen: set[str] = set()
+    queue = ["/"]
+    leftovers: dict[str, list[str]] = {}
+    while queue and len(seen) < MAX_PAGES:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        response = await client.get(path)
+        assert response.status_code < 500, f"{path} answered {response.status_code}"
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue
+        assert '<html lang="fr">' in response.text, path
+        text = visible_text(response.text)
+        if found := [s for s in english if s in text]:
+            leftovers[path] = found
+        for href in re.findall(r'href="([^"#]+)"', response.text):
+            target = urlparse(urljoin("http://testserver" + path, html.unescape(href)))
+            if target.netloc == "testserver" and not target.path.startswith(SKIP) and "lang=" not in target.query:
+                queue.append(target.path + (f"?{target.query}" if target.query else ""))
+    assert not leftovers, f"English left on French pages: {leftovers}"
+    assert len(seen) >= 2
