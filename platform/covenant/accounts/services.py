@@ -457,7 +457,7 @@ async def ensure_admin(
 async def ensure_demo_admin(session: AsyncSession) -> tuple[str, str]:
     """The demo's admin (created, or its password reset); returns the e-mail and a fresh password."""
     password = generate_password()
-    await ensure_admin(session, email=DEMO_ADMIN_EMAIL, password=password, display_name=_("Demo administrator"))
+    await ensure_admin(session, email=DEMO_ADMIN_EMAIL, password=password, display_name="Covenant Secretariat")
     return DEMO_ADMIN_EMAIL, password
 
 

@@ -22,7 +22,7 @@ EDITIONS: list[dict[str, object]] = [
         "host": "Nice",
         "form": {
             "year": 2025,
-            "title": "Covenant of Mayors for safer public spaces — Convention 2025",
+            "title": "Covenant Convention 2025 · Nice",
             "starts_on": date(2025, 10, 8),
             "ends_on": date(2025, 10, 9),
             "timezone": "Europe/Paris",
@@ -75,7 +75,7 @@ EDITIONS: list[dict[str, object]] = [
         "host": "Mechelen",
         "form": {
             "year": 2027,
-            "title": "Covenant of Mayors for safer public spaces — Convention 2027",
+            "title": "Covenant Convention 2027 · Mechelen",
             "starts_on": date(2027, 5, 19),
             "ends_on": date(2027, 5, 20),
             "timezone": "Europe/Brussels",

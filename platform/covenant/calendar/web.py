@@ -136,7 +136,7 @@ async def convention(request: AnyRequest, db_session: AsyncSession) -> Template:
     editions = await services.list_editions(db_session)
     edition = services.current_edition(editions)
     context = await _edition_context(db_session, edition)
-    feed_url = settings_of(request).base_url + "/convention/calendar.ics"
+    feed_url = site_url(request) + "/convention/calendar.ics"
     past = [e for e in editions if edition is None or e.id != edition.id]
     return page(
         "calendar/convention.html",
@@ -153,7 +153,7 @@ async def convention(request: AnyRequest, db_session: AsyncSession) -> Template:
 async def edition_page(request: AnyRequest, db_session: AsyncSession, year: int) -> Template:
     edition = await _edition(db_session, year)
     context = await _edition_context(db_session, edition)
-    feed_url = settings_of(request).base_url + "/convention/calendar.ics"
+    feed_url = site_url(request) + "/convention/calendar.ics"
     return page(
         "calendar/edition.html",
         **context,
@@ -268,6 +268,11 @@ async def deadlines_csv(
 # -- My calendar and the personal feed --------------------------------------------------------------
 
 
+def site_url(request: AnyRequest) -> str:
+    """This site's address as the visitor reached it (a feed link must work from where they are)."""
+    return str(request.base_url).rstrip("/")
+
+
 async def _my_calendar(request: AnyRequest, db_session: AsyncSession, *, regenerate: bool = False) -> dict[str, Any]:
     identity = identity_of(request)
     assert identity.user_id is not None
@@ -275,7 +280,7 @@ async def _my_calendar(request: AnyRequest, db_session: AsyncSession, *, regener
     token = await services.feed_token(
         db_session, identity.user_id, settings.resolved_secret_key(), regenerate=regenerate
     )
-    feed_url = f"{settings.base_url}/calendar/{token}.ics"
+    feed_url = f"{site_url(request)}/calendar/{token}.ics"
     deadlines = await services.deadlines_for_user(db_session, identity.user_id)
     today = date.today()
     return {
