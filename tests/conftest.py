@@ -30,7 +30,7 @@ from covenant.db import create_engine, metadata, session_factory  # noqa: E402
 from covenant.models import import_core_models  # noqa: E402
 from tests.fixtures.testmodule_install import install_test_module  # noqa: E402
 
-pytest_plugins = ["tests.fixtures.bus"]
+pytest_plugins = ["tests.fixtures.bus", "tests.fixtures.web"]
 
 PG_URL = os.environ.get("COVENANT_TEST_DATABASE_URL", "")
 BROKER_URL = os.environ.get("COVENANT_TEST_BROKER_URL", "")

@@ -159,7 +159,7 @@ async def test_a_signed_in_users_switch_becomes_their_saved_preference(
     from sqlalchemy import select
 
     from covenant.accounts.models import User
-    from tests.platform.conftest import sign_in
+    from tests.fixtures.web import sign_in
 
     await make_user("maire@nice.example")
     assert (await sign_in(client, "maire@nice.example")).status_code == 303

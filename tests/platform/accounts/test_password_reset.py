@@ -18,7 +18,7 @@ from covenant.config import Settings
 from covenant.db import transaction
 from covenant.notifications import deliver_pending
 from covenant.notifications.models import MAILBOX, MailMessage
-from tests.platform.conftest import csrf_headers, sign_in
+from tests.fixtures.web import csrf_headers, sign_in
 
 Client = AsyncTestClient[Litestar]
 MakeUser = Callable[..., Awaitable[Any]]

@@ -15,7 +15,7 @@ from covenant.accounts.middleware import CONTENT_SECURITY_POLICY
 from covenant.app import create_app
 from covenant.config import Settings
 from covenant.plugins import ActionModule, ModuleRegistry, Permission
-from tests.platform.conftest import csrf_headers, sign_in
+from tests.fixtures.web import csrf_headers, sign_in
 
 Client = AsyncTestClient[Litestar]
 MakeUser = Callable[..., Awaitable[Any]]

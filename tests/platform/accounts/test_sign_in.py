@@ -16,7 +16,7 @@ from covenant.accounts import services
 from covenant.accounts.models import SignInSession
 from covenant.config import Settings
 from covenant.db import transaction
-from tests.platform.conftest import csrf_headers, sign_in
+from tests.fixtures.web import csrf_headers, sign_in
 
 Client = AsyncTestClient[Litestar]
 MakeUser = Callable[..., Awaitable[Any]]

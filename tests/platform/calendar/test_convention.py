@@ -16,7 +16,7 @@ from covenant.calendar import services
 from covenant.calendar.models import AgendaSession, ConventionEdition, Deadline
 from covenant.calendar.schemas import SessionForm
 from covenant.db import transaction
-from tests.platform.conftest import csrf_headers, sign_in
+from tests.fixtures.web import csrf_headers, sign_in
 
 Client = AsyncTestClient[Litestar]
 

@@ -24,7 +24,7 @@ from covenant.events.consumer import message_body
 from covenant.events.models import InboxRecord, OutboxRecord
 from tests.fixtures.bus import Bus, eventually
 from tests.platform.calendar.conftest import bearer_for
-from tests.platform.conftest import csrf_headers
+from tests.fixtures.web import csrf_headers
 
 Client = AsyncTestClient[Litestar]
 SOON = date.today() + timedelta(days=40)

@@ -16,7 +16,7 @@ from covenant.calendar.schemas import RegistrationForm
 from covenant.db import transaction
 from covenant.notifications.models import MailMessage
 from tests.platform.calendar.conftest import bearer_for
-from tests.platform.conftest import csrf_headers, sign_in
+from tests.fixtures.web import csrf_headers, sign_in
 
 Client = AsyncTestClient[Litestar]
 

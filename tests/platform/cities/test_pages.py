@@ -20,7 +20,7 @@ from covenant.cities.models import City, Membership
 from covenant.events.models import OutboxRecord
 from covenant.notifications.models import MailMessage
 from tests.platform.cities.conftest import PDF, Cities, MakeUser, add_city, api_token, make_member
-from tests.platform.conftest import csrf_headers, sign_in
+from tests.fixtures.web import csrf_headers, sign_in
 
 Client = AsyncTestClient[Litestar]
 APPLICATION = {

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from covenant.commitments.models import Commitment
 from tests.platform.commitments.conftest import Cities, MakeUser, api_token, commitment_fields
-from tests.platform.conftest import csrf_headers, sign_in
+from tests.fixtures.web import csrf_headers, sign_in
 
 Client = AsyncTestClient[Litestar]
 

@@ -15,7 +15,7 @@ from covenant.config import Settings
 from covenant.notifications.models import MAILBOX, MailMessage
 from covenant.plugins import ModuleRegistry
 from tests.fixtures.bus import eventually
-from tests.platform.conftest import csrf_headers
+from tests.fixtures.web import csrf_headers
 
 
 async def test_a_mail_queued_by_a_request_is_delivered_by_the_in_process_worker(
