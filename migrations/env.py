@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from advanced_alchemy.types import GUID
 from alembic import context
@@ -30,11 +31,21 @@ def _compare_type(context, inspected_column, metadata_column, inspected_type, me
     return None
 
 
+FULL_TEXT_TABLE = re.compile(r"_fts(_[a-z]+)?$")
+
+
+def _include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
+    # SQLite FTS5 virtual tables (and their shadow tables) are made by raw SQL in migrations, on purpose
+    # without a model: leave them out of the comparison.
+    return not (type_ == "table" and name is not None and FULL_TEXT_TABLE.search(name))
+
+
 def _configure(**kwargs: object) -> None:
     context.configure(
         target_metadata=metadata,
         render_as_batch=True,  # SQLite needs batch mode for ALTER
         compare_type=_compare_type,
+        include_name=_include_name,
         user_module_prefix="advanced_alchemy.types.",
         **kwargs,  # type: ignore[arg-type]
     )

@@ -1,1 +1,1 @@
-"""Action 3 — AI and surveillance technologies review. Not yet built: this package only reserves the module's place."""
+"""Action 3 — AI and surveillance technology review."""

@@ -1,1 +1,1 @@
-"""Action 5 — Social-cohesion impact measurement. Not yet built: this package only reserves the module's place."""
+"""Action 5 — Social cohesion impact."""

@@ -22,6 +22,7 @@ from litestar.types import ControllerRouterHandler
 import covenant
 from covenant.accounts import web as accounts_web
 from covenant.calendar import web as calendar_web
+from covenant.cities import registry_web as cities_registry_web
 from covenant.cities import web as cities_web
 from covenant.commitments import web as commitments_web
 from covenant.config import Settings, get_settings
@@ -42,6 +43,7 @@ CORE_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *accounts_web.route_handlers,
     *events_web.route_handlers,
     *cities_web.route_handlers,
+    *cities_registry_web.route_handlers,
     *commitments_web.route_handlers,
     *calendar_web.route_handlers,
 ]

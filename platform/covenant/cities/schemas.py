@@ -192,3 +192,22 @@ class TeamMemberOut(BaseModel):
     display_name: str
     role: str
     modules: list[str]
+
+
+AuthorityType = Literal["municipality", "metropolitan", "region", "group"]
+
+
+class NewAuthorityForm(CityProfileForm):
+    """An authority the registry does not know yet (the secretariat adds it): a municipality outside the
+    shipped registry, a metropolitan or regional authority, or a group of neighbouring municipalities."""
+
+    authority_type: AuthorityType = "municipality"
+    latitude: Annotated[float | None, Optional, Field(ge=-90, le=90)] = None
+    longitude: Annotated[float | None, Optional, Field(ge=-180, le=180)] = None
+
+
+class MunicipalityForm(Form):
+    """A municipality of a group signatory."""
+
+    name: Text160
+    population: Annotated[int | None, Optional, Field(gt=0, le=100_000_000)] = None

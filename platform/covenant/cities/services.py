@@ -32,9 +32,18 @@ from covenant.cities.events import (
     MembershipEvent,
 )
 from covenant.cities.models import PUBLIC_STATUSES, City, GroupMunicipality, Membership, MembershipStatus, SizeClass
-from covenant.cities.schemas import MAX_LETTER_BYTES, ApplicationForm, CityProfileForm, DecisionForm, InvitationForm
+from covenant.cities.schemas import (
+    MAX_LETTER_BYTES,
+    ApplicationForm,
+    CityProfileForm,
+    DecisionForm,
+    InvitationForm,
+    MunicipalityForm,
+    NewAuthorityForm,
+)
 from covenant.commitments.services import commitment_counts
 from covenant.config import Settings
+from covenant.db import new_id
 from covenant.events.outbox import record as record_event
 from covenant.i18n import N_
 from covenant.i18n import gettext as _
@@ -652,8 +661,6 @@ def registry_rows(min_population: int = REGISTRY_MIN_POPULATION) -> list[dict[st
 
 async def load_registry(session: AsyncSession, min_population: int = REGISTRY_MIN_POPULATION) -> int:
     """Insert the registry's missing cities in one set-based statement; returns how many were added."""
-    from covenant.db import new_id
-
     existing = set(await session.scalars(select(City.geonames_id).where(City.geonames_id.is_not(None))))
     now = datetime.now(UTC)
     missing = [
@@ -689,3 +696,72 @@ async def find_cities(session: AsyncSession, q: str, limit: int = 20) -> list[Ci
         .limit(limit)
     )
     return list(rows)
+
+
+# -- the registry, kept by the secretariat ---------------------------------------------------------
+
+
+async def add_authority(session: AsyncSession, form: NewAuthorityForm, *, actor: Actor) -> City:
+    """Add an authority the shipped registry lacks; its size class follows its population."""
+    city = City(
+        id=new_id(),
+        **form.model_dump(include={*PROFILE_FIELDS, "authority_type", "latitude", "longitude"}),
+        size_class=SizeClass.of(form.population).value,
+    )
+    session.add(city)
+    audit(
+        session,
+        actor=actor,
+        action="city.added",
+        entity_type="city",
+        entity_id=city.id,
+        after=form.model_dump(mode="json"),
+    )
+    return city
+
+
+async def add_municipality(
+    session: AsyncSession, group: City, form: MunicipalityForm, *, actor: Actor
+) -> GroupMunicipality:
+    """Add a member municipality to a group; the group's population becomes its members' total when
+    every member's population is known."""
+    if group.authority_type != "group":
+        raise TeamError("name", N_("Only a group of municipalities has member municipalities."))
+    member = GroupMunicipality(group_id=group.id, name=form.name, population=form.population)
+    session.add(member)
+    await session.flush()
+    await _recount_group(session, group)
+    audit(
+        session,
+        actor=actor,
+        action="city.municipality_added",
+        entity_type="city",
+        entity_id=group.id,
+        after={"name": form.name, "population": form.population},
+    )
+    return member
+
+
+async def remove_municipality(session: AsyncSession, group: City, municipality_id: UUID, *, actor: Actor) -> bool:
+    member = await session.get(GroupMunicipality, municipality_id)
+    if member is None or member.group_id != group.id:
+        return False
+    await session.delete(member)
+    await session.flush()
+    await _recount_group(session, group)
+    audit(
+        session,
+        actor=actor,
+        action="city.municipality_removed",
+        entity_type="city",
+        entity_id=group.id,
+        before={"name": member.name, "population": member.population},
+    )
+    return True
+
+
+async def _recount_group(session: AsyncSession, group: City) -> None:
+    members = await municipalities_of(session, group.id)
+    if members and all(m.population for m in members):
+        group.population = sum(m.population or 0 for m in members)
+        group.size_class = SizeClass.of(group.population).value

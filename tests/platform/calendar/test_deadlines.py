@@ -23,8 +23,8 @@ from covenant.db import transaction
 from covenant.events.consumer import message_body
 from covenant.events.models import InboxRecord, OutboxRecord
 from tests.fixtures.bus import Bus, eventually
-from tests.platform.calendar.conftest import bearer_for
 from tests.fixtures.web import csrf_headers
+from tests.platform.calendar.conftest import bearer_for
 
 Client = AsyncTestClient[Litestar]
 SOON = date.today() + timedelta(days=40)

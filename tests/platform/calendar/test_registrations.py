@@ -15,8 +15,8 @@ from covenant.calendar.models import Registration
 from covenant.calendar.schemas import RegistrationForm
 from covenant.db import transaction
 from covenant.notifications.models import MailMessage
-from tests.platform.calendar.conftest import bearer_for
 from tests.fixtures.web import csrf_headers, sign_in
+from tests.platform.calendar.conftest import bearer_for
 
 Client = AsyncTestClient[Litestar]
 

@@ -19,8 +19,8 @@ from covenant.accounts.models import RoleGrant, User
 from covenant.cities.models import City, Membership
 from covenant.events.models import OutboxRecord
 from covenant.notifications.models import MailMessage
-from tests.platform.cities.conftest import PDF, Cities, MakeUser, add_city, api_token, make_member
 from tests.fixtures.web import csrf_headers, sign_in
+from tests.platform.cities.conftest import PDF, Cities, MakeUser, add_city, api_token, make_member
 
 Client = AsyncTestClient[Litestar]
 APPLICATION = {

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from covenant.commitments.models import Commitment
-from tests.platform.commitments.conftest import Cities, MakeUser, api_token, commitment_fields
 from tests.fixtures.web import csrf_headers, sign_in
+from tests.platform.commitments.conftest import Cities, MakeUser, api_token, commitment_fields
 
 Client = AsyncTestClient[Litestar]
 
