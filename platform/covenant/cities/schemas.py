@@ -7,9 +7,11 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import pycountry
+from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from covenant.accounts.schemas import Optional, _check_email
+from covenant.i18n import current_locale
 
 MAX_LETTER_BYTES = 10 * 1024 * 1024
 Text160 = Annotated[str, Field(min_length=1, max_length=160)]
@@ -24,6 +26,10 @@ def check_country(value: str) -> str:
 
 
 def country_name(code: str) -> str:
+    """The country's name in the reader's language (Babel's CLDR data), pycountry's English otherwise."""
+    localized = Locale.parse(current_locale()).territories.get(code.upper())
+    if localized:
+        return str(localized)
     country = pycountry.countries.get(alpha_2=code)
     return str(getattr(country, "common_name", None) or country.name) if country else code
 

@@ -112,3 +112,15 @@ async def test_municipalities_belong_to_groups_and_their_own_office(
     assert bad.status_code == 422
     not_a_group = await client.get(f"/api/v1/cities/{cities.a}/municipalities")
     assert not_a_group.status_code == 409
+
+
+def test_country_names_follow_the_readers_language() -> None:
+    from covenant import i18n
+    from covenant.cities.schemas import country_name
+
+    token = i18n.set_locale("fr")
+    try:
+        assert country_name("BE") == "Belgique"
+    finally:
+        i18n.reset_locale(token)
+    assert country_name("BE") == "Belgium"
