@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant.i18n import N_
-from covenant.plugins import ActionModule, CycleSection, NavigationEntry, Permission, ReportSection
+from covenant.plugins import ActionModule, CycleSection, NavigationEntry, Permission, ReportSection, ScheduledJob
 from modules.funding import handlers, services, web
 from modules.funding.demo import load_demo
 from modules.funding.events import CallClosing, CallOpened
@@ -39,6 +40,11 @@ async def report_section(session: AsyncSession, year: int) -> ReportSection:
     return ReportSection(title="EU funding mobilised for security in public spaces", figures=figures, tables=tables)
 
 
+async def announce_calls(session: AsyncSession) -> None:
+    """Hourly: announce the calls that opened and the deadlines that come near (each once)."""
+    await services.send_notices(session)
+
+
 module = ActionModule(
     slug="funding",
     title=N_("EU funding and advocacy"),
@@ -64,4 +70,5 @@ module = ActionModule(
     cycle_section=cycle_section,
     report_section=report_section,
     demo_data=load_demo,
+    scheduled_jobs=[ScheduledJob("funding.notices", timedelta(hours=1), announce_calls)],
 )

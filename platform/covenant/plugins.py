@@ -12,6 +12,7 @@ import importlib
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -68,6 +69,17 @@ class ReportSection:
     narrative: str = ""
 
 
+@dataclass(frozen=True)
+class ScheduledJob:
+    """Periodic work of a module (e.g. announcing funding calls that open or close soon). The scheduler
+    runs ``run`` in one transaction every ``every``; it must be idempotent, since a restarted scheduler
+    runs it again at once."""
+
+    name: str
+    every: timedelta
+    run: Callable[[AsyncSession], Awaitable[object]]
+
+
 CycleHook = Callable[["AsyncSession", UUID, int], Awaitable[CycleSection]]
 ReportHook = Callable[["AsyncSession", int], Awaitable[ReportSection]]
 DemoHook = Callable[["AsyncSession"], Awaitable[None]]
@@ -101,6 +113,7 @@ class ActionModule:
     cycle_section: CycleHook | None = None
     report_section: ReportHook | None = None
     demo_data: DemoHook | None = None
+    scheduled_jobs: Sequence[ScheduledJob] = ()
 
     @property
     def queue(self) -> str:

@@ -22,6 +22,7 @@ from covenant.events.dead_letters import list_dead_letters, pending_ids
 from covenant.events.relay import Relay
 from covenant.events.runtime import replay, start_worker
 from covenant.plugins import ModuleRegistry
+from covenant.scheduler import Scheduler
 
 
 def _context() -> tuple[Settings, ModuleRegistry, Catalogue]:
@@ -223,17 +224,24 @@ def relay() -> None:
 @click.command(help="Run the scheduler of periodic jobs until SIGTERM.")
 @click.option("--every", default=60.0, show_default=True, type=float, help="Seconds between sweeps.")
 def scheduler(every: float) -> None:
-    # The only periodic job so far: re-send events a subscriber never applied (lost by a broker).
-    settings, _, catalogue = _context()
+    # Re-sends events a subscriber never applied (lost by a broker), and runs the modules' periodic jobs.
+    settings, registry, catalogue = _context()
     _needs_broker(settings, "scheduler")
 
     async def run() -> None:
         engine = create_engine(settings)
         broker = brokers.install_broker(settings)
-        sweeper = Relay(session_factory(engine), broker, catalogue)
+        sessions = session_factory(engine)
+        sweeper = Relay(sessions, broker, catalogue)
+        jobs = Scheduler.for_registry(sessions, registry)
+
+        async def tick() -> None:
+            await sweeper.resend_unapplied(older_than=timedelta(minutes=10))
+            await jobs.run_due()
+
         stop = _stop_event()
         try:
-            await _until_stopped(stop, lambda: sweeper.resend_unapplied(older_than=timedelta(minutes=10)), every)
+            await _until_stopped(stop, tick, every)
         finally:
             broker.close()
             await engine.dispose()

@@ -28,6 +28,7 @@ from covenant.events.dead_letters import mark_replayed
 from covenant.events.models import DeadLetter, DeadLetterStatus
 from covenant.events.relay import Relay
 from covenant.plugins import ModuleRegistry
+from covenant.scheduler import Scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class EventRuntime:
         self.relay: Relay | None = None
         self.worker: Worker | None = None
         self._relay_task: asyncio.Task[None] | None = None
+        self.scheduler: Scheduler | None = None
+        self._scheduler_task: asyncio.Task[None] | None = None
         # Applies a replayed dead letter right here when no worker can receive it; unlike the actors'
         # consumer (which makes its own engine on the worker's loop) it uses this process's sessions.
         self._inline: Consumers | None = None
@@ -74,12 +77,21 @@ class EventRuntime:
         self.relay = Relay(self.sessions, self.broker, self.catalogue, poll_seconds=self.settings.relay_poll_seconds)
         outbox.add_nudger(self.relay.nudge)
         self._relay_task = asyncio.create_task(self.relay.run(), name="covenant-relay")
+        # Embedded: one process is the whole deployment, so it is the scheduler too.
+        self.scheduler = Scheduler.for_registry(self.sessions, self.registry)
+        self._scheduler_task = asyncio.create_task(self.scheduler.run_forever(), name="covenant-scheduler")
         # The in-process broker forgot its messages when the process stopped; the outbox did not.
         if brokers.is_in_process(self.broker):
             with contextlib.suppress(Exception):
                 await self.relay.resend_unapplied()
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self._scheduler_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._scheduler_task, timeout=10)
+            self._scheduler_task = None
         if self.relay is not None:
             outbox.remove_nudger(self.relay.nudge)
             self.relay.stop()
