@@ -32,12 +32,20 @@ def _compare_type(context, inspected_column, metadata_column, inspected_type, me
 
 
 FULL_TEXT_TABLE = re.compile(r"_fts(_[a-z]+)?$")
+FULL_TEXT_INDEX = re.compile(r"_search$")
 
 
 def _include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
-    # SQLite FTS5 virtual tables (and their shadow tables) are made by raw SQL in migrations, on purpose
-    # without a model: leave them out of the comparison.
-    return not (type_ == "table" and name is not None and FULL_TEXT_TABLE.search(name))
+    # Full-text search is database-specific and made by raw SQL in migrations, on purpose without a model:
+    # SQLite FTS5 virtual tables (with their shadow tables) and PostgreSQL GIN expression indexes
+    # named ``*_search`` stay out of the comparison.
+    if name is None:
+        return True
+    if type_ == "table":
+        return not FULL_TEXT_TABLE.search(name)
+    if type_ == "index":
+        return not FULL_TEXT_INDEX.search(name)
+    return True
 
 
 def _configure(**kwargs: object) -> None:

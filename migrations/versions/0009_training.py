@@ -208,6 +208,8 @@ def upgrade() -> None:
         sa.Column("token", sa.String(length=64), nullable=False),
         sa.Column("own_levels", sa.JSON(), nullable=False),
         sa.Column("supervisor_levels", sa.JSON(), nullable=False),
+        sa.Column("own_topics", sa.JSON(), nullable=False),
+        sa.Column("supervisor_topics", sa.JSON(), nullable=False),
         sa.Column("completed_at", advanced_alchemy.types.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", advanced_alchemy.types.DateTimeUTC(timezone=True), nullable=False),
@@ -233,6 +235,9 @@ def upgrade() -> None:
     with op.batch_alter_table("training_self_assessment", schema=None) as batch_op:
         batch_op.create_index(
             "ix_training_self_assessment_city_id_target_group", ["city_id", "target_group"], unique=False
+        )
+        batch_op.create_index(
+            "ix_training_self_assessment_user_id_created_at", ["user_id", "created_at"], unique=False
         )
 
     op.create_table(

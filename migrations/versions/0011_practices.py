@@ -202,6 +202,58 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("practices_recommendation", schema=None) as batch_op:
         batch_op.create_index("ix_practices_recommendation_city_id_created_at", ["city_id", "created_at"], unique=False)
+    op.create_table(
+        "practices_commitment_link",
+        sa.Column("id", advanced_alchemy.types.GUID(length=16), nullable=False),
+        sa.Column("commitment_id", advanced_alchemy.types.GUID(length=16), nullable=False),
+        sa.Column("fiche_id", advanced_alchemy.types.GUID(length=16), nullable=False),
+        sa.Column("city_id", advanced_alchemy.types.GUID(length=16), nullable=True),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["city_id"], ["city.id"], name=op.f("fk_practices_commitment_link_city_id_city"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["commitment_id"],
+            ["commitment.id"],
+            name=op.f("fk_practices_commitment_link_commitment_id_commitment"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["fiche_id"],
+            ["practices_fiche.id"],
+            name=op.f("fk_practices_commitment_link_fiche_id_practices_fiche"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_practices_commitment_link")),
+        sa.UniqueConstraint("commitment_id", "fiche_id", name=op.f("uq_practices_commitment_link_commitment_id")),
+    )
+    with op.batch_alter_table("practices_commitment_link", schema=None) as batch_op:
+        batch_op.create_index("ix_practices_commitment_link_fiche_id_score", ["fiche_id", "score"], unique=False)
+    op.create_table(
+        "practices_document",
+        sa.Column("id", advanced_alchemy.types.GUID(length=16), nullable=False),
+        sa.Column("fiche_id", advanced_alchemy.types.GUID(length=16), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("original_name", sa.String(length=200), nullable=False),
+        sa.Column("stored_name", sa.String(length=80), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["fiche_id"],
+            ["practices_fiche.id"],
+            name=op.f("fk_practices_document_fiche_id_practices_fiche"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_practices_document")),
+    )
+    with op.batch_alter_table("practices_document", schema=None) as batch_op:
+        batch_op.create_index("ix_practices_document_fiche_id_created_at", ["fiche_id", "created_at"], unique=False)
     # Full-text search of published fiches: an FTS5 index on SQLite, a GIN expression index on PostgreSQL
     # (both read by modules.practices.search, one interface for the two databases).
     if op.get_bind().dialect.name == "sqlite":
@@ -216,6 +268,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("practices_document", schema=None) as batch_op:
+        batch_op.drop_index("ix_practices_document_fiche_id_created_at")
+    op.drop_table("practices_document")
+    with op.batch_alter_table("practices_commitment_link", schema=None) as batch_op:
+        batch_op.drop_index("ix_practices_commitment_link_fiche_id_score")
+    op.drop_table("practices_commitment_link")
     with op.batch_alter_table("practices_recommendation", schema=None) as batch_op:
         batch_op.drop_index("ix_practices_recommendation_city_id_created_at")
     op.drop_table("practices_recommendation")

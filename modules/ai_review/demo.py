@@ -195,6 +195,8 @@ ENTRIES: list[dict[str, Any]] = [
             "complaint_channel": "policija@riga.example",
         },
         "answers": answers(law_enforcement=True),
+        "public_override": "Place-based forecasts only: no data about persons, and the city council asked for "
+        "the tool to be listed publicly.",
         "submit": True,
         "sign_off": False,
         "publish": True,
@@ -261,6 +263,8 @@ SURVEY: dict[str, tuple[dict[str, int], int, str]] = {
     "Helsinki": (dict(zip(KEYS, (1, 0, 1, 1, 1, 2, 1, 1, 2, 2), strict=True)), 4, ""),
 }
 SURVEY_YEAR = 2025
+NAMED_IN_SURVEY = ("Helsinki", "Nice")
+"""The cities that agreed to be named among the survey's participants."""
 
 
 async def load(session: AsyncSession) -> None:
@@ -271,7 +275,12 @@ async def load(session: AsyncSession) -> None:
         if city is None or await services.city_survey(session, city.id, SURVEY_YEAR) is not None:
             continue
         data = SurveyInput(
-            year=SURVEY_YEAR, ratings=ratings, experiments=experiments, quote=quote, quote_public=bool(quote)
+            year=SURVEY_YEAR,
+            ratings=ratings,
+            experiments=experiments,
+            quote=quote,
+            quote_public=bool(quote),
+            name_public=name in NAMED_IN_SURVEY,
         )
         await services.answer_survey(session, city.id, data, actor=None)
     for spec in ENTRIES:
@@ -285,9 +294,11 @@ async def load(session: AsyncSession) -> None:
         )
         if exists is not None:
             continue
-        t = await services.create_technology(
-            session, city.id, TechnologyInput.model_validate(spec["entry"]), actor=None
-        )
+        override = spec.get("public_override")
+        entry = spec["entry"] | ({"visibility": "restricted"} if override else {})
+        t = await services.create_technology(session, city.id, TechnologyInput.model_validate(entry), actor=None)
+        if override:  # a reviewer allowed this law-enforcement use to be public, with a reason
+            await services.allow_public_visibility(session, t, override, actor=None)
         await services.save_review(
             session, t, ReviewInput(answers=spec["answers"], fria=spec.get("fria", {})), actor=None
         )

@@ -147,6 +147,12 @@ class Technology(AuditedBase):
     reviewer_id: Mapped[UUID | None] = mapped_column(ForeignKey("account_user.id", ondelete="SET NULL"), default=None)
     reviewer_note: Mapped[str] = mapped_column(Text, default="")
     signed_off_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    public_override_reason: Mapped[str] = mapped_column(Text, default="")
+    """Why a reviewer allowed a law-enforcement or biometric use to be public (empty: no override)."""
+    public_override_by: Mapped[UUID | None] = mapped_column(
+        ForeignKey("account_user.id", ondelete="SET NULL"), default=None
+    )
+    public_override_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -157,6 +163,7 @@ class Technology(AuditedBase):
             "risk_class": self.risk_class,
             "review_status": self.review_status,
             "published": self.published_at is not None,
+            "public_override_reason": self.public_override_reason,
         }
 
 
@@ -198,6 +205,8 @@ class SurveyResponse(AuditedBase):
     quote: Mapped[str] = mapped_column(Text, default="")
     quote_public: Mapped[bool] = mapped_column(Boolean, default=False)
     """The city agrees that its quote is shown (anonymously) in the aggregate."""
+    name_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The city agrees to be named among the survey's participants (never next to its answers)."""
     language: Mapped[str] = mapped_column(String(2), default="en")
 
 

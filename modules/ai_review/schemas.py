@@ -100,6 +100,12 @@ class PublishInput(Form):
     )
 
 
+class PublicOverrideInput(Form):
+    """A reviewer allows a law-enforcement or biometric use to be public, and says why."""
+
+    reason: Annotated[str, Field(min_length=20, max_length=2_000, description="Why the entry may be public.")]
+
+
 class SignOffInput(Form):
     approve: Checkbox = True
     note: Annotated[str, Field(max_length=5_000)] = ""
@@ -133,6 +139,8 @@ class TechnologyOut(BaseModel):
     category: str
     status: str
     visibility: str
+    public_override_reason: str
+    restriction_grounds: list[str]
     risk_class: str | None
     review_status: str
     review_overdue: bool
@@ -160,6 +168,7 @@ class SurveyInput(Form):
     experiments: Annotated[int, Field(ge=0, le=10_000)] = 0
     quote: Annotated[str, Field(max_length=2_000)] = ""
     quote_public: Checkbox = False
+    name_public: Checkbox = Field(False, description="The city agrees to be named among the participants.")
     language: Literal["en", "fr", "es", "it"] = "en"
 
     @classmethod
@@ -208,3 +217,6 @@ class SurveyAggregateOut(BaseModel):
     bottlenecks: list[dict[str, Any]]
     """Per bottleneck: key, counts per severity (0 to 3), share rating it significant or blocking (%)."""
     quotes: list[str]
+    named_participants: list[dict[str, str]] = Field(
+        default_factory=list, description="Participants that agreed to be named (city, country)."
+    )

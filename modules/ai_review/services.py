@@ -43,6 +43,7 @@ from covenant.accounts.identity import Identity
 from covenant.cities.models import City
 from covenant.events import outbox
 from covenant.i18n import N_
+from covenant.i18n import gettext as _
 from covenant.plugins import CycleSection, ReportSection
 from covenant.web.pagination import Page
 from modules.ai_review import rules
@@ -339,6 +340,114 @@ def classification_of(t: Technology) -> Classification:
 # -- register entries -------------------------------------------------------------------------------
 
 
+RESTRICTED_CATEGORIES: frozenset[str] = frozenset({Category.facial_recognition, Category.predictive_policing})
+"""Categories whose uses the AI Act registers in the non-public part of the EU database (Art. 49(4))."""
+
+RESTRICTED_ANSWERS: tuple[tuple[str, str], ...] = (
+    ("realtime_rbi", N_("real-time remote biometric identification")),
+    ("remote_biometric_id", N_("remote biometric identification")),
+    ("law_enforcement", N_("use by or for law enforcement (Law Enforcement Directive)")),
+    ("law_enforcement_assessment", N_("law enforcement assessment of persons (Law Enforcement Directive)")),
+)
+
+
+def restriction_grounds(category: str, answers: rules.Answers) -> list[str]:
+    """Why an entry must be restricted: facial recognition, predictive policing, remote biometric
+    identification, or any use the questionnaire puts under the Law Enforcement Directive."""
+    grounds = [CATEGORY_GROUNDS[category]] if category in RESTRICTED_CATEGORIES else []
+    grounds += [text for key, text in RESTRICTED_ANSWERS if rules.yes(answers, key)]
+    return grounds
+
+
+CATEGORY_GROUNDS: dict[str, str] = {
+    Category.facial_recognition: N_("facial recognition"),
+    Category.predictive_policing: N_("predictive policing"),
+}
+
+RESTRICTION_MESSAGE = N_(
+    "Law-enforcement and biometric uses (facial recognition, remote biometric identification, predictive "
+    "policing, uses under the Law Enforcement Directive) must be restricted. Choose “restricted”, or ask a "
+    "reviewer to allow public visibility with a reason."
+)
+
+RESTRICTED_NOW_MESSAGE = N_(
+    "The answers show a law-enforcement or biometric use: the entry is now restricted and off the public register."
+)
+
+MIN_OVERRIDE_REASON = 20
+
+
+def check_visibility(t: Technology) -> None:
+    """Refuse a public law-enforcement or biometric use unless a reviewer allowed it with a reason."""
+    if (
+        t.visibility == Visibility.public
+        and not t.public_override_reason.strip()
+        and restriction_grounds(t.category, t.review_answers or {})
+    ):
+        raise ReviewError(RESTRICTION_MESSAGE, "visibility")
+
+
+async def allow_public_visibility(
+    session: AsyncSession, t: Technology, reason: str, *, actor: Identity | UUID | None
+) -> Technology:
+    """A reviewer's explicit override: the entry may be public despite being a law-enforcement or biometric
+    use. The reason is recorded with the reviewer and the time (and in the audit log)."""
+    reason = reason.strip()
+    if len(reason) < MIN_OVERRIDE_REASON:
+        raise ReviewError(
+            N_("Explain in at least 20 characters why this entry may be public despite its use."),
+            "reason",
+        )
+    before = t.snapshot()
+    t.public_override_reason = reason
+    t.public_override_by = actor_id(actor)
+    t.public_override_at = datetime.now(UTC)
+    t.visibility = Visibility.public
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="ai_review.public_visibility_allowed",
+        entity_type="ai_review_technology",
+        entity_id=t.id,
+        before=before,
+        after=t.snapshot(),
+    )
+    return t
+
+
+async def withdraw_public_override(
+    session: AsyncSession, t: Technology, *, actor: Identity | UUID | None
+) -> Technology:
+    """Withdraw the reviewer's override: a use that needs it becomes restricted and leaves the public register."""
+    before = t.snapshot()
+    t.public_override_reason = ""
+    t.public_override_by = None
+    t.public_override_at = None
+    _restrict_if_needed(t)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="ai_review.public_visibility_withdrawn",
+        entity_type="ai_review_technology",
+        entity_id=t.id,
+        before=before,
+        after=t.snapshot(),
+    )
+    return t
+
+
+def _restrict_if_needed(t: Technology) -> bool:
+    try:
+        check_visibility(t)
+    except ReviewError:
+        t.visibility = Visibility.restricted
+        t.published_at = None
+        return True
+    return False
+
+
 def _apply(t: Technology, data: TechnologyInput) -> None:
     for name, value in data.model_dump().items():
         setattr(t, name, value)
@@ -347,8 +456,9 @@ def _apply(t: Technology, data: TechnologyInput) -> None:
 async def create_technology(
     session: AsyncSession, city_id: UUID, data: TechnologyInput, *, actor: Identity | UUID | None
 ) -> Technology:
-    t = Technology(city_id=city_id, review_answers={}, fria={})
+    t = Technology(city_id=city_id, review_answers={}, fria={}, public_override_reason="")
     _apply(t, data)
+    check_visibility(t)
     session.add(t)
     await session.flush()
     audit.record(
@@ -366,6 +476,12 @@ async def update_technology(
     session: AsyncSession, t: Technology, data: TechnologyInput, *, actor: Identity | UUID | None
 ) -> Technology:
     before = t.snapshot()
+    if (
+        data.visibility == Visibility.public
+        and not t.public_override_reason.strip()
+        and restriction_grounds(data.category, t.review_answers or {})
+    ):
+        raise ReviewError(RESTRICTION_MESSAGE, "visibility")
     if data.visibility == Visibility.restricted and t.published_at is not None:
         t.published_at = None  # a restricted entry never stays on the public register
     _apply(t, data)
@@ -410,6 +526,7 @@ async def publish_technology(
     sensitive information (camera positions, security details, personal data) has been removed."""
     if t.visibility != Visibility.public:
         raise ReviewError(N_("A restricted entry cannot be published on the public register."), "visibility")
+    check_visibility(t)
     if not data.sensitive_information_removed:
         raise ReviewError(
             N_("Confirm that sensitive information has been removed before publishing."),
@@ -459,6 +576,8 @@ async def save_review(
     result = classification_of(t)
     t.risk_class = result.risk_class if result.complete else None  # a provisional outcome is not published
     t.review_status = ReviewStatus.draft
+    # answers that reveal a law-enforcement or biometric use restrict a public entry (unless a reviewer allowed it)
+    _restrict_if_needed(t)
     await session.flush()
     audit.record(
         session,
@@ -769,6 +888,7 @@ async def answer_survey(
     response.experiments = data.experiments
     response.quote = data.quote
     response.quote_public = data.quote_public
+    response.name_public = data.name_public
     response.language = data.language
     await session.flush()
     audit.record(
@@ -803,6 +923,8 @@ class SurveyAggregate:
     experiments: int
     bottlenecks: list[BottleneckCount]
     quotes: list[str]
+    named: list[tuple[str, str]] = field(default_factory=list)
+    """(city, country) of the participants that agreed to be named, by name; the others stay anonymous."""
 
 
 async def survey_years(session: AsyncSession) -> list[int]:
@@ -813,6 +935,14 @@ async def survey_aggregate(session: AsyncSession, year: int) -> SurveyAggregate:
     """Counts per bottleneck and severity, sorted by the share of cities finding it significant or blocking;
     quotes only where the city agreed, without the city's name."""
     rows = list(await session.scalars(select(SurveyResponse).where(SurveyResponse.year == year)))
+    named = (
+        await session.execute(
+            select(City.name, City.country_code)
+            .join(SurveyResponse, SurveyResponse.city_id == City.id)
+            .where(SurveyResponse.year == year, SurveyResponse.name_public.is_(True))
+            .order_by(City.name)
+        )
+    ).all()
     counts = {key: [0, 0, 0, 0] for key, _label in BOTTLENECKS}
     for row in rows:
         for key, value in (row.ratings or {}).items():
@@ -827,7 +957,44 @@ async def survey_aggregate(session: AsyncSession, year: int) -> SurveyAggregate:
         experiments=sum(r.experiments for r in rows),
         bottlenecks=items,
         quotes=[r.quote for r in rows if r.quote_public and r.quote.strip()],
+        named=[(str(n), str(c)) for n, c in named],
     )
+
+
+SURVEY_CSV_FIELDS: tuple[str, ...] = (
+    "year",
+    "bottleneck",
+    "label",
+    "responses",
+    "not_a_problem",
+    "minor",
+    "significant",
+    "blocking",
+    "significant_or_blocking_percent",
+)
+
+
+def survey_csv(aggregate: SurveyAggregate) -> str:
+    """One row per bottleneck: counts only, never a city's answers (no city names, no quotes)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SURVEY_CSV_FIELDS)
+    for b in aggregate.bottlenecks:
+        writer.writerow([aggregate.year, b.key, _(b.label), aggregate.responses, *b.counts, b.serious_share])
+    return out.getvalue()
+
+
+def survey_participants_csv(aggregate: SurveyAggregate) -> str:
+    """The participants that agreed to be named, and how many others took part anonymously."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("year", "city", "country"))
+    for name, country in aggregate.named:
+        writer.writerow((aggregate.year, name, country))
+    anonymous = aggregate.responses - len(aggregate.named)
+    if anonymous:
+        writer.writerow((aggregate.year, _("%(n)s other cities (not named)") % {"n": anonymous}, ""))
+    return out.getvalue()
 
 
 # -- the legal tracker ------------------------------------------------------------------------------
@@ -860,6 +1027,52 @@ async def add_legal_development(
     return development
 
 
+async def get_legal_development(session: AsyncSession, development_id: UUID) -> LegalDevelopment | None:
+    return await session.get(LegalDevelopment, development_id)
+
+
+def _legal_snapshot(d: LegalDevelopment) -> dict[str, str]:
+    return {k: str(getattr(d, k)) for k in LegalDevelopmentInput.model_fields}
+
+
+async def update_legal_development(
+    session: AsyncSession, development: LegalDevelopment, data: LegalDevelopmentInput, *, actor: Identity | UUID | None
+) -> LegalDevelopment:
+    before = _legal_snapshot(development)
+    values = data.model_dump()
+    values["country_code"] = values["country_code"].upper()
+    for name, value in values.items():
+        setattr(development, name, value)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="ai_review.legal_development_updated",
+        entity_type="ai_review_legal_development",
+        entity_id=development.id,
+        before=before,
+        after=_legal_snapshot(development),
+    )
+    return development
+
+
+async def delete_legal_development(
+    session: AsyncSession, development: LegalDevelopment, *, actor: Identity | UUID | None
+) -> None:
+    before = _legal_snapshot(development)
+    development_id = development.id
+    await session.delete(development)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="ai_review.legal_development_deleted",
+        entity_type="ai_review_legal_development",
+        entity_id=development_id,
+        before=before,
+    )
+
+
 async def legal_developments(
     session: AsyncSession, filters: LegalFilters, *, number: int = 1, size: int = 25
 ) -> Page[LegalDevelopment]:
@@ -877,6 +1090,50 @@ async def legal_developments(
         query.order_by(LegalDevelopment.decided_on.desc(), LegalDevelopment.id).limit(size).offset((number - 1) * size)
     )
     return Page(list(rows), total, number, size)
+
+
+LEGAL_CSV_FIELDS: tuple[str, ...] = (
+    "decided_on",
+    "country",
+    "kind",
+    "category",
+    "stance",
+    "title",
+    "authority",
+    "link",
+    "summary",
+)
+
+
+async def all_legal_developments(session: AsyncSession, filters: LegalFilters) -> list[LegalDevelopment]:
+    page = await legal_developments(session, filters, number=1, size=100_000)
+    return list(page.items)
+
+
+def csv_cell(value: str) -> str:
+    """Neutralise text a spreadsheet would run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def legal_csv(developments: Sequence[LegalDevelopment]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(LEGAL_CSV_FIELDS)
+    for d in developments:
+        writer.writerow(
+            (
+                d.decided_on.isoformat(),
+                d.country_code,
+                d.kind,
+                d.category,
+                d.stance,
+                csv_cell(d.title),
+                csv_cell(d.authority),
+                d.link,
+                csv_cell(d.summary),
+            )
+        )
+    return out.getvalue()
 
 
 async def comparison_matrix(session: AsyncSession) -> tuple[list[str], list[str], dict[tuple[str, str], str]]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Parameter
 from litestar.plugins.flash import flash
@@ -44,6 +44,7 @@ from modules.ai_review.schemas import (
     FindingOut,
     LegalDevelopmentInput,
     LegalDevelopmentOut,
+    PublicOverrideInput,
     PublishInput,
     RegisterPageOut,
     ReviewInput,
@@ -206,6 +207,8 @@ async def detail(request: AnyRequest, db_session: AsyncSession, technology_id: U
         result=services.classification_of(t),
         overdue=services.review_overdue(t),
         may_edit=may_edit(request, t),
+        may_review=may_review(request),
+        grounds=services.restriction_grounds(t.category, t.review_answers or {}),
         **labels(),
     )
 
@@ -274,9 +277,13 @@ class CityTechnologiesController(Controller):
         city = await load_city(db_session, city_id)
         form, errors = validate_form(TechnologyInput, data)
         if form is not None:
-            t = await services.create_technology(db_session, city.id, form, actor=identity_of(request))
-            flash(request, _("The entry is saved. Now answer the review questionnaire."), "success")
-            return await see_other(db_session, f"{BASE}/cities/{city.id}/technologies/{t.id}/review")
+            try:
+                t = await services.create_technology(db_session, city.id, form, actor=identity_of(request))
+            except ReviewError as exc:
+                errors = {exc.field: _(exc.message)}
+            else:
+                flash(request, _("The entry is saved. Now answer the review questionnaire."), "success")
+                return await see_other(db_session, f"{BASE}/cities/{city.id}/technologies/{t.id}/review")
         return await self._form(city, None, data, errors, 422)
 
     @get("/{technology_id:uuid}/edit", name="ai_review:edit")
@@ -293,9 +300,13 @@ class CityTechnologiesController(Controller):
         t = await load_city_technology(db_session, city_id, technology_id)
         form, errors = validate_form(TechnologyInput, data)
         if form is not None:
-            await services.update_technology(db_session, t, form, actor=identity_of(request))
-            flash(request, _("The entry is saved."), "success")
-            return await see_other(db_session, f"{BASE}/cities/{city.id}/technologies")
+            try:
+                await services.update_technology(db_session, t, form, actor=identity_of(request))
+            except ReviewError as exc:
+                errors = {exc.field: _(exc.message)}
+            else:
+                flash(request, _("The entry is saved."), "success")
+                return await see_other(db_session, f"{BASE}/cities/{city.id}/technologies")
         return await self._form(city, t, data, errors, 422)
 
     @get("/{technology_id:uuid}/review", name="ai_review:review_form")
@@ -313,8 +324,11 @@ class CityTechnologiesController(Controller):
         raw = ReviewInput.from_form(data)
         form, errors = validate_form(ReviewInput, raw)
         if form is not None:
+            was_public = t.visibility == "public"
             try:
                 await services.save_review(db_session, t, form, actor=identity_of(request))
+                if was_public and t.visibility != "public":
+                    flash(request, _(services.RESTRICTED_NOW_MESSAGE), "warning")
                 if data.get("submit"):
                     await services.submit_review(db_session, t, actor=identity_of(request))
             except ReviewError as exc:
@@ -371,13 +385,21 @@ class CitySurveyController(Controller):
         city = await load_city(db_session, city_id)
         year = year or this_year()
         existing = await services.city_survey(db_session, city.id, year)
-        values: dict[str, Any] = {"year": year, "experiments": 0, "quote": "", "quote_public": False, "language": "en"}
+        values: dict[str, Any] = {
+            "year": year,
+            "experiments": 0,
+            "quote": "",
+            "quote_public": False,
+            "name_public": False,
+            "language": "en",
+        }
         ratings: dict[str, Any] = {}
         if existing is not None:
             values |= {
                 "experiments": existing.experiments,
                 "quote": existing.quote,
                 "quote_public": existing.quote_public,
+                "name_public": existing.name_public,
                 "language": existing.language,
             }
             ratings = dict(existing.ratings)
@@ -406,6 +428,35 @@ class CitySurveyController(Controller):
 
 def survey_labels() -> dict[str, Any]:
     return {"bottlenecks": BOTTLENECKS, "severities": SEVERITY_LABELS}
+
+
+def csv_response(body: str, filename: str) -> Response[bytes]:
+    return Response(
+        ("\ufeff" + body).encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def survey_year(db_session: AsyncSession, year: int | None) -> int:
+    years = await services.survey_years(db_session)
+    return year or (years[0] if years else this_year())
+
+
+@get("/survey/results.csv", name="ai_review:survey_csv")
+async def survey_results_csv(db_session: AsyncSession, year: YearQ = None) -> Response[bytes]:
+    """The survey's aggregate per bottleneck (counts only: no city names, no quotes)."""
+    aggregate = await services.survey_aggregate(db_session, await survey_year(db_session, year))
+    return csv_response(services.survey_csv(aggregate), f"ai-bottleneck-survey-{aggregate.year}.csv")
+
+
+@get("/survey/participants.csv", name="ai_review:survey_participants_csv")
+async def survey_participants_csv(db_session: AsyncSession, year: YearQ = None) -> Response[bytes]:
+    """The participating cities that agreed to be named; the others are only counted."""
+    aggregate = await services.survey_aggregate(db_session, await survey_year(db_session, year))
+    return csv_response(
+        services.survey_participants_csv(aggregate), f"ai-bottleneck-survey-participants-{aggregate.year}.csv"
+    )
 
 
 @get("/survey/results", name="ai_review:survey_results")
@@ -479,6 +530,15 @@ async def legal(
     return await _legal_page(request, db_session, legal_filters_of(country, category, kind, stance), number, size)
 
 
+@get("/legal.csv", name="ai_review:legal_csv")
+async def legal_csv(
+    db_session: AsyncSession, country: Country = "", category: CategoryQ = "", kind: KindQ = "", stance: StanceQ = ""
+) -> Response[bytes]:
+    """The legal tracker (with the list's filters) as CSV."""
+    developments = await services.all_legal_developments(db_session, legal_filters_of(country, category, kind, stance))
+    return csv_response(services.legal_csv(developments), "legal-tracker.csv")
+
+
 @post("/legal", name="ai_review:legal_add", guards=[review_guard])
 async def legal_add(request: AnyRequest, db_session: AsyncSession, data: FormData) -> Any:
     form, errors = validate_form(LegalDevelopmentInput, data)
@@ -487,6 +547,61 @@ async def legal_add(request: AnyRequest, db_session: AsyncSession, data: FormDat
         flash(request, _("The legal development is added to the tracker."), "success")
         return await see_other(db_session, f"{BASE}/legal")
     return await _legal_page(request, db_session, LegalFilters(), 1, 25, data, errors, 422)
+
+
+async def load_legal(db_session: AsyncSession, development_id: UUID) -> Any:
+    development = await services.get_legal_development(db_session, development_id)
+    if development is None:
+        raise NotFoundException(_("No such legal development."))
+    return development
+
+
+def legal_form_page(
+    development: Any, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Template:
+    return page(
+        "ai_review/legal_form.html",
+        status_code,
+        d=development,
+        values=values,
+        errors=errors,
+        kinds=list(DevelopmentKind),
+        stances=list(Stance),
+        categories=list(Category),
+        kind_labels=KIND_LABELS,
+        stance_labels=STANCE_LABELS,
+        **labels(),
+    )
+
+
+class LegalController(Controller):
+    """Reviewers correct or remove legal tracker entries (removal asks for confirmation)."""
+
+    path = "/legal/{development_id:uuid}"
+    guards = [review_guard]
+
+    @get("/edit", name="ai_review:legal_edit")
+    async def edit(self, db_session: AsyncSession, development_id: UUID) -> Template:
+        d = await load_legal(db_session, development_id)
+        values = {k: getattr(d, k) for k in LegalDevelopmentInput.model_fields}
+        return legal_form_page(d, values, {})
+
+    @post("/", name="ai_review:legal_update")
+    async def update(self, request: AnyRequest, db_session: AsyncSession, development_id: UUID, data: FormData) -> Any:
+        d = await load_legal(db_session, development_id)
+        form, errors = validate_form(LegalDevelopmentInput, data)
+        if form is not None:
+            await services.update_legal_development(db_session, d, form, actor=identity_of(request))
+            flash(request, _("The legal development is updated."), "success")
+            return await see_other(db_session, f"{BASE}/legal")
+        return legal_form_page(d, data, errors, 422)
+
+    @post("/delete", name="ai_review:legal_delete")
+    async def delete(self, request: AnyRequest, db_session: AsyncSession, development_id: UUID) -> Any:
+        d = await load_legal(db_session, development_id)
+        await services.delete_legal_development(db_session, d, actor=identity_of(request))
+        flash(request, _("The legal development is deleted."), "success")
+        return await see_other(db_session, f"{BASE}/legal")
 
 
 # -- the compendium ---------------------------------------------------------------------------------
@@ -537,6 +652,28 @@ class ReviewsController(Controller):
             )
         return await see_other(db_session, f"{BASE}/reviews")
 
+    @post("/{technology_id:uuid}/visibility", name="ai_review:allow_public")
+    async def allow_public(
+        self, request: AnyRequest, db_session: AsyncSession, technology_id: UUID, data: FormData
+    ) -> Any:
+        """Allow a law-enforcement or biometric use to be public, with a reason (or withdraw the override)."""
+        t = await services.get_technology(db_session, technology_id)
+        if t is None:
+            raise NotFoundException(_("No such technology."))
+        if data.get("withdraw"):
+            await services.withdraw_public_override(db_session, t, actor=identity_of(request))
+            flash(request, _("The override is withdrawn."), "success")
+            return await see_other(db_session, f"{BASE}/technologies/{t.id}")
+        try:
+            await services.allow_public_visibility(
+                db_session, t, str(data.get("reason") or ""), actor=identity_of(request)
+            )
+        except ReviewError as exc:
+            flash(request, _(exc.message), "error")
+        else:
+            flash(request, _("Public visibility is allowed; the reason is recorded."), "success")
+        return await see_other(db_session, f"{BASE}/technologies/{t.id}")
+
 
 # -- JSON API ---------------------------------------------------------------------------------------
 
@@ -569,6 +706,8 @@ def technology_out(t: Technology) -> TechnologyOut:
         category=t.category,
         status=t.status,
         visibility=t.visibility,
+        public_override_reason=t.public_override_reason,
+        restriction_grounds=[_(g) for g in services.restriction_grounds(t.category, t.review_answers or {})],
         risk_class=t.risk_class,
         review_status=t.review_status,
         review_overdue=services.review_overdue(t),
@@ -635,6 +774,25 @@ class RegisterApi(Controller):
             raise refused(exc) from exc
         return classification_out(result)
 
+    @post(
+        "/technologies/{technology_id:uuid}/public-override",
+        name="api:ai_review:allow_public",
+        guards=[review_guard],
+        status_code=200,
+    )
+    async def allow_public(
+        self, request: AnyRequest, db_session: AsyncSession, technology_id: UUID, data: PublicOverrideInput
+    ) -> TechnologyOut:
+        """A reviewer allows a law-enforcement or biometric use to be public, with a reason (recorded)."""
+        t = await services.get_technology(db_session, technology_id)
+        if t is None:
+            raise NotFoundException(_("No such technology."))
+        try:
+            await services.allow_public_visibility(db_session, t, data.reason, actor=identity_of(request))
+        except ReviewError as exc:
+            raise refused(exc) from exc
+        return technology_out(t)
+
 
 class CityTechnologiesApi(Controller):
     path = "/cities/{city_id:uuid}/technologies"
@@ -653,7 +811,11 @@ class CityTechnologiesApi(Controller):
     ) -> TechnologyOut:
         """Register a technology (private until published)."""
         await load_city(db_session, city_id)
-        return technology_out(await services.create_technology(db_session, city_id, data, actor=identity_of(request)))
+        try:
+            t = await services.create_technology(db_session, city_id, data, actor=identity_of(request))
+        except ReviewError as exc:
+            raise refused(exc) from exc
+        return technology_out(t)
 
     @put("/{technology_id:uuid}/review", name="api:ai_review:review")
     async def review(
@@ -693,8 +855,12 @@ class CityTechnologiesApi(Controller):
 route_handlers: list[ControllerRouterHandler] = [
     index,
     survey_results,
+    survey_results_csv,
+    survey_participants_csv,
     legal,
+    legal_csv,
     legal_add,
+    LegalController,
     compendium,
     CitySurveyController,
     register_csv,
@@ -722,6 +888,7 @@ class EvidenceApi(Controller):
                 for b in aggregate.bottlenecks
             ],
             quotes=aggregate.quotes,
+            named_participants=[{"city": n, "country": c} for n, c in aggregate.named],
         )
 
     @get("/legal", name="api:ai_review:legal", cache=False)
@@ -749,6 +916,26 @@ class EvidenceApi(Controller):
         """Add a legal development to the tracker (reviewers)."""
         development = await services.add_legal_development(db_session, data, actor=identity_of(request))
         return LegalDevelopmentOut.model_validate(development)
+
+    @get("/legal/{development_id:uuid}", name="api:ai_review:legal_one", cache=False)
+    async def legal_one(self, db_session: AsyncSession, development_id: UUID) -> LegalDevelopmentOut:
+        """One legal development."""
+        return LegalDevelopmentOut.model_validate(await load_legal(db_session, development_id))
+
+    @put("/legal/{development_id:uuid}", name="api:ai_review:legal_update", guards=[review_guard])
+    async def legal_update(
+        self, request: AnyRequest, db_session: AsyncSession, development_id: UUID, data: LegalDevelopmentInput
+    ) -> LegalDevelopmentOut:
+        """Correct a legal development (reviewers)."""
+        d = await load_legal(db_session, development_id)
+        await services.update_legal_development(db_session, d, data, actor=identity_of(request))
+        return LegalDevelopmentOut.model_validate(d)
+
+    @delete("/legal/{development_id:uuid}", name="api:ai_review:legal_delete", guards=[review_guard])
+    async def legal_delete(self, request: AnyRequest, db_session: AsyncSession, development_id: UUID) -> None:
+        """Delete a legal development (reviewers)."""
+        d = await load_legal(db_session, development_id)
+        await services.delete_legal_development(db_session, d, actor=identity_of(request))
 
 
 class CitySurveyApi(Controller):

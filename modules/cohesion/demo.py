@@ -4,14 +4,24 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant.cities.models import City
 from modules.cohesion import services
-from modules.cohesion.models import Measure
-from modules.cohesion.schemas import EvaluationPlanInput, LessonInput, MeasureInput, VerdictInput, WaveInput
+from modules.cohesion.models import Initiative, Measure
+from modules.cohesion.schemas import (
+    EvaluationPlanInput,
+    InitiativeInput,
+    LessonInput,
+    MeasureInput,
+    RubricInput,
+    SwotEntryInput,
+    VerdictInput,
+    WaveInput,
+)
 
 MEASURES = {
     "Mechelen": [
@@ -55,8 +65,56 @@ WAVES = {
 }
 
 
+# A Collective Impact initiative in Mechelen, scored twice, with its SWOT workshop and a lesson.
+INITIATIVE = InitiativeInput(
+    title="A safe and lively station area",
+    problem="Dealing, loitering and fear around the station persist although each partner runs its own project.",
+    partners=["City of Mechelen — public", "Local police — public", "De Kade — civil society", "NMBS — business"],
+)
+RUBRIC = [
+    (date(2024, 3, 1), (1, 0, 1, 1, 0, 3, 1, 3), "First workshop: each partner has its own goals."),
+    (date(2025, 3, 1), (3, 2, 2, 3, 3, 3, 2, 3), "A backbone team at the city; a shared dashboard of 6 indicators."),
+]
+SWOT = [
+    ("strengths", "Partners already meet monthly"),
+    ("strengths", "Street workers trusted by young people"),
+    ("weaknesses", "No shared data on incidents"),
+    ("opportunities", "Station redevelopment 2026"),
+    ("threats", "Budget cuts in youth work"),
+]
+
+
+async def load_initiative(session: AsyncSession, city_id: UUID) -> None:
+    if await session.scalar(select(func.count()).select_from(Initiative).where(Initiative.city_id == city_id)):
+        return
+    initiative = await services.create_initiative(session, city_id, INITIATIVE, actor=None)
+    for day, scores, notes in RUBRIC:
+        values = dict(zip((*services.CONDITIONS, *services.PRECONDITIONS), scores, strict=True))
+        await services.score_initiative(
+            session, initiative, RubricInput.model_validate({"scored_on": day, "notes": notes, **values}), actor=None
+        )
+    board = await services.create_board(
+        session, "Partners' workshop, March 2025", city_id=initiative.city_id, initiative_id=initiative.id, actor=None
+    )
+    for quadrant, text in SWOT:
+        await services.add_entry(session, board, SwotEntryInput(quadrant=quadrant, text=text), actor=None)
+    await services.publish_lesson(
+        session,
+        initiative.city_id,
+        LessonInput(
+            title="Collective Impact needs a backbone",
+            body="Partners moved only once the city funded a small backbone team and a shared dashboard.",
+            initiative_id=initiative.id,
+        ),
+        actor=None,
+    )
+
+
 async def load_demo(session: AsyncSession) -> None:
     await services.ensure_glossary(session)
+    mechelen = (await session.scalars(select(City).where(City.name == "Mechelen"))).first()
+    if mechelen is not None:
+        await load_initiative(session, mechelen.id)
     for city_name, measures in MEASURES.items():
         city = (await session.scalars(select(City).where(City.name == city_name))).first()
         if city is None:

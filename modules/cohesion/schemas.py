@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -262,3 +262,53 @@ class AnalysisOut(BaseModel):
     headline_effect: float | None
     verdict: str | None
     verdict_reasons: str
+
+
+class RubricScoreOut(BaseModel):
+    scored_on: date
+    scores: dict[str, int]
+    """0 (absent) to 4 (strong) per condition and precondition."""
+    conditions_average: float
+    notes: str
+
+
+class InitiativeOut(BaseModel):
+    id: UUID
+    city_id: UUID
+    title: str
+    problem: str
+    partners: list[dict[str, str]]
+    rubric: list[RubricScoreOut]
+    """Oldest first: the rubric's history."""
+    board_ids: list[UUID]
+
+
+class SwotEntryOut(BaseModel):
+    id: UUID
+    quadrant: str
+    text: str
+    votes: int
+
+
+class SwotBoardOut(BaseModel):
+    id: UUID
+    title: str
+    initiative_id: UUID | None
+    entries: dict[str, list[SwotEntryOut]]
+
+
+class VoteOut(BaseModel):
+    entry_id: UUID
+    counted: bool
+    votes: int
+
+
+class LessonOut(BaseModel):
+    id: UUID
+    city_id: UUID
+    title: str
+    body: str
+    language: str
+    evaluation_id: UUID | None
+    initiative_id: UUID | None
+    published_at: datetime | None

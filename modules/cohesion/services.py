@@ -26,6 +26,7 @@ from covenant.cities.models import City
 from covenant.db import new_id
 from covenant.events import outbox
 from covenant.i18n import N_
+from covenant.i18n import gettext as _
 from covenant.web.pagination import Page
 from modules.cohesion import stats
 from modules.cohesion.events import EvaluationCompleted, LessonsPublished
@@ -78,18 +79,52 @@ CONDITION_LABELS: dict[str, str] = {
     "resources": N_("Adequate financial resources"),
     "urgency": N_("A sense of urgency for change"),
 }
+AREA_LABELS: dict[str, str] = {"intervention": N_("area of the measure"), "comparison": N_("comparison area")}
 QUADRANTS = ("strengths", "weaknesses", "opportunities", "threats")
+QUADRANT_LABELS: dict[str, str] = {
+    "strengths": N_("Strengths"),
+    "weaknesses": N_("Weaknesses"),
+    "opportunities": N_("Opportunities"),
+    "threats": N_("Threats"),
+}
 CSV_COLUMNS = ("wave", "area", "indicator", "value", "gender", "age_group")
 MAX_CSV_ROWS = 50_000
 
 
-class CohesionError(ValueError):
-    """A rule refused the input; ``field`` names the form field it concerns."""
+@dataclass(frozen=True)
+class Notice:
+    """A message kept untranslated (an ``N_`` constant with ``%(name)s`` placeholders and its values), so each
+    reader gets it in their language: ``text()`` translates first, then fills the placeholders."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self) -> str:
+        """Translated now (placeholder values that are labels are translated too)."""
+        if not self.params:
+            return _(self.template)
+        values = {k: _(v) if isinstance(v, str) else v for k, v in self.params.items()}
+        return _(self.template) % values
+
+    def __str__(self) -> str:
+        return self.template % self.params if self.params else self.template
+
+    def __contains__(self, part: str) -> bool:
+        return part in str(self)
+
+
+class CohesionError(ValueError):
+    """A rule refused the input; ``field`` names the form field it concerns; ``text()`` is the translated
+    message."""
+
+    def __init__(self, field: str, message: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message % params if params else message)
         self.field = field
         self.message = message
+        self.params = params or {}
+
+    def text(self) -> str:
+        return Notice(self.message, self.params).text()
 
 
 class CsvImportError(ValueError):
@@ -98,6 +133,11 @@ class CsvImportError(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
+
+
+def _label(indicator: str) -> str:
+    """The indicator's (untranslated) label, translated when a ``Notice`` is read."""
+    return str(INDICATORS[indicator]["label"]) if indicator in INDICATORS else indicator
 
 
 def _actor_id(actor: Actor) -> UUID | None:
@@ -650,8 +690,8 @@ class Analysis:
     design: str
     results: list[IndicatorResult] = field(default_factory=list)
     breakdowns: list[Breakdown] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
+    errors: list[Notice] = field(default_factory=list)
 
     @property
     def headline(self) -> IndicatorResult | None:
@@ -674,16 +714,20 @@ def analyse(
     for key, summary in table.items():
         if summary.n < stats.SMALL_SAMPLE:
             analysis.warnings.append(
-                N_("Small sample: %(indicator)s, %(area)s, wave %(wave)s has %(n)s respondents (fewer than 30).")
-                % {"indicator": key[0], "area": key[1], "wave": key[2], "n": summary.n}
+                Notice(
+                    N_("Small sample: %(indicator)s, %(area)s, wave %(wave)s has %(n)s respondents (fewer than 30)."),
+                    {"indicator": _label(key[0]), "area": AREA_LABELS[key[1]], "wave": key[2], "n": summary.n},
+                )
             )
     for indicator in indicators:
         better_up = bool(INDICATORS[indicator]["higher_is_better"])
         intervention = sorted(w for (i, a, w) in table if i == indicator and a == "intervention")
         if 0 not in intervention or len(intervention) < 2:
             analysis.errors.append(
-                N_("%(indicator)s: a baseline (wave 0) and at least one follow-up wave are needed.")
-                % {"indicator": indicator}
+                Notice(
+                    N_("%(indicator)s: a baseline (wave 0) and at least one follow-up wave are needed."),
+                    {"indicator": _label(indicator)},
+                )
             )
             continue
         base = table[(indicator, "intervention", 0)]
@@ -697,11 +741,13 @@ def analyse(
                 c0, c1 = table.get((indicator, "comparison", 0)), table.get((indicator, "comparison", wave))
                 if c0 is None or c1 is None:
                     analysis.errors.append(
-                        N_(
-                            "%(indicator)s: the design with a comparison area needs comparison data "
-                            "for the baseline and wave %(wave)s."
+                        Notice(
+                            N_(
+                                "%(indicator)s: the design with a comparison area needs comparison data "
+                                "for the baseline and wave %(wave)s."
+                            ),
+                            {"indicator": _label(indicator), "wave": wave},
                         )
-                        % {"indicator": indicator, "wave": wave}
                     )
                 else:
                     result.comparison_change = stats.change(c0, c1)
@@ -712,11 +758,13 @@ def analyse(
     for result in analysis.results:
         if result.indicator == "feeling_of_insecurity" and result.direction == "worsened":
             analysis.warnings.append(
-                N_(
-                    "Feelings of insecurity rose after the measure (wave %(wave)s). A measure can backfire — "
-                    "as CCTV can make people feel watched: look at why before continuing."
+                Notice(
+                    N_(
+                        "Feelings of insecurity rose after the measure (wave %(wave)s). A measure can backfire — "
+                        "as CCTV can make people feel watched: look at why before continuing."
+                    ),
+                    {"wave": result.follow_up_wave},
                 )
-                % {"wave": result.follow_up_wave}
             )
         if (
             result.indicator in ("feeling_of_insecurity", "victimisation")
@@ -724,17 +772,21 @@ def analyse(
             and result.comparison_direction == "worsened"
         ):
             analysis.warnings.append(
-                N_(
-                    "Possible displacement: %(indicator)s improved in the area of the measure while it worsened "
-                    "in the comparison area. Problems may have moved rather than gone."
+                Notice(
+                    N_(
+                        "Possible displacement: %(indicator)s improved in the area of the measure while it "
+                        "worsened in the comparison area. Problems may have moved rather than gone."
+                    ),
+                    {"indicator": _label(result.indicator)},
                 )
-                % {"indicator": result.indicator}
             )
     if design != "pre_post_comparison" and analysis.results:
         analysis.warnings.append(
-            N_(
-                "Without a comparison area, the change cannot be told apart from trends in the whole city, "
-                "and displacement cannot be checked."
+            Notice(
+                N_(
+                    "Without a comparison area, the change cannot be told apart from trends in the whole city, "
+                    "and displacement cannot be checked."
+                )
             )
         )
     analysis.breakdowns = _breakdowns(indicators, responses or [])
@@ -779,7 +831,7 @@ async def complete_evaluation(
         raise CohesionError("verdict", N_("This evaluation is already completed."))
     analysis = await analysis_of(session, evaluation)
     if analysis.errors:
-        raise CohesionError("verdict", analysis.errors[0])
+        raise CohesionError("verdict", analysis.errors[0].template, analysis.errors[0].params)
     headline = analysis.headline
     if headline is None:
         raise CohesionError("verdict", N_("Enter survey data before recording a verdict."))
@@ -861,6 +913,41 @@ async def create_initiative(session: AsyncSession, city_id: UUID, data: Initiati
     )
     await session.flush()
     return initiative
+
+
+async def get_initiative(session: AsyncSession, city_id: UUID, initiative_id: UUID) -> Initiative | None:
+    initiative = await session.get(Initiative, initiative_id)
+    return initiative if initiative is not None and initiative.city_id == city_id else None
+
+
+async def get_board(session: AsyncSession, city_id: UUID, board_id: UUID) -> SwotBoard | None:
+    board = await session.get(SwotBoard, board_id)
+    return board if board is not None and board.city_id == city_id else None
+
+
+async def get_entry(session: AsyncSession, board: SwotBoard, entry_id: UUID) -> SwotEntry | None:
+    entry = await session.get(SwotEntry, entry_id)
+    return entry if entry is not None and entry.board_id == board.id else None
+
+
+async def initiative_boards(session: AsyncSession, initiative_id: UUID) -> list[SwotBoard]:
+    return list(
+        (
+            await session.scalars(
+                select(SwotBoard).where(SwotBoard.initiative_id == initiative_id).order_by(SwotBoard.created_at)
+            )
+        ).all()
+    )
+
+
+async def initiative_lessons(session: AsyncSession, initiative_id: UUID) -> list[Lesson]:
+    return list(
+        (
+            await session.scalars(
+                select(Lesson).where(Lesson.initiative_id == initiative_id).order_by(Lesson.published_at.desc())
+            )
+        ).all()
+    )
 
 
 async def city_initiatives(session: AsyncSession, city_id: UUID) -> list[Initiative]:
@@ -963,20 +1050,17 @@ async def board_entries(session: AsyncSession, board_id: UUID) -> dict[str, list
 
 
 def executive_summary(board: SwotBoard, entries: dict[str, list[SwotEntry]], top: int = 5) -> str:
-    """A Markdown executive summary: the most-voted entries of each quadrant."""
-    titles = {
-        "strengths": "Strengths",
-        "weaknesses": "Weaknesses",
-        "opportunities": "Opportunities",
-        "threats": "Threats",
-    }
-    lines = [f"# SWOT — {board.title}", ""]
+    """A Markdown executive summary in the reader's language: the most-voted entries of each quadrant."""
+    lines = [f"# {_('SWOT')} — {board.title}", ""]
     total = sum(len(v) for v in entries.values())
-    lines.append(f"{total} contributions. Most-voted entries per quadrant:")
+    lines.append(_("%(n)s contributions. Most-voted entries per quadrant:") % {"n": total})
     for quadrant in QUADRANTS:
-        lines += ["", f"## {titles[quadrant]}", ""]
+        lines += ["", f"## {_(QUADRANT_LABELS[quadrant])}", ""]
         chosen = entries[quadrant][:top]
-        lines += [f"- {e.text} ({e.votes} votes)" for e in chosen] or ["- (none)"]
+        lines += [
+            "- " + _("%(text)s (%(votes)s votes)") % {"text": e.text.replace("\n", " "), "votes": e.votes}
+            for e in chosen
+        ] or ["- " + _("(none)")]
     return "\n".join(lines) + "\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -21,7 +22,20 @@ from covenant.i18n import gettext as _
 from covenant.web.forms import FormData, MultipartData, page, see_other, validate_form
 from covenant.web.pagination import clamp
 from modules.cohesion import services
-from modules.cohesion.models import DESIGNS, INDICATORS, LEVELS, MEASURE_STATUSES, VERDICTS, Evaluation, Measure
+from modules.cohesion.models import (
+    DESIGNS,
+    INDICATORS,
+    LEVELS,
+    MEASURE_STATUSES,
+    VERDICTS,
+    Evaluation,
+    Initiative,
+    Lesson,
+    Measure,
+    RubricScore,
+    SwotBoard,
+    SwotEntry,
+)
 from modules.cohesion.schemas import (
     AnalysisOut,
     EstimateOut,
@@ -29,12 +43,22 @@ from modules.cohesion.schemas import (
     GlossaryInput,
     GlossaryTermOut,
     IndicatorResultOut,
+    InitiativeInput,
+    InitiativeOut,
     LessonInput,
+    LessonOut,
     LevelOut,
     MeasureInput,
     MeasureOut,
     PyramidOut,
+    RubricInput,
+    RubricScoreOut,
+    SwotBoardInput,
+    SwotBoardOut,
+    SwotEntryInput,
+    SwotEntryOut,
     VerdictInput,
+    VoteOut,
     WaveInput,
 )
 from modules.cohesion.services import CohesionError, CsvImportError
@@ -68,6 +92,46 @@ async def load_evaluation(db_session: AsyncSession, measure: Measure) -> Evaluat
     return evaluation
 
 
+async def load_initiative(db_session: AsyncSession, city_id: UUID, initiative_id: UUID) -> Initiative:
+    initiative = await services.get_initiative(db_session, city_id, initiative_id)
+    if initiative is None:
+        raise NotFoundException(_("No such initiative."))
+    return initiative
+
+
+async def load_board(db_session: AsyncSession, city_id: UUID, board_id: UUID) -> SwotBoard:
+    board = await services.get_board(db_session, city_id, board_id)
+    if board is None:
+        raise NotFoundException(_("No such SWOT board."))
+    return board
+
+
+async def load_entry(db_session: AsyncSession, board: SwotBoard, entry_id: UUID) -> SwotEntry:
+    entry = await services.get_entry(db_session, board, entry_id)
+    if entry is None:
+        raise NotFoundException(_("No such entry."))
+    return entry
+
+
+def voter_of(request: AnyRequest) -> UUID:
+    user_id = identity_of(request).user_id
+    if user_id is None:  # the guards let only signed-in people through
+        raise NotFoundException(_("Sign in to vote."))
+    return user_id
+
+
+def summary_response(markdown: str, title: str) -> Response[bytes]:
+    safe = "".join(c if c.isalnum() else "-" for c in title)[:60].strip("-") or "swot"
+    return Response(
+        markdown.encode(),
+        media_type="text/markdown; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="swot-{safe}.md"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 def measure_values(measure: Measure | None) -> dict[str, Any]:
     if measure is None:
         return {"language": "en", "status": "running", "level": "fundamental", "annual_budget": ""}
@@ -83,6 +147,13 @@ def measure_values(measure: Measure | None) -> dict[str, Any]:
         "start_date": measure.start_date.isoformat() if measure.start_date else "",
         "status": measure.status,
     }
+
+
+def _uuid(value: Any) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return UUID(int=0)
 
 
 def refused(field: str, message: str) -> ValidationException:
@@ -250,7 +321,7 @@ class CityCohesionController(Controller):
         try:
             await services.delete_measure(db_session, measure, actor=identity_of(request))
         except CohesionError as exc:
-            flash(request, _(exc.message), "error")
+            flash(request, exc.text(), "error")
         else:
             flash(request, _("The measure is deleted."), "success")
         return await see_other(db_session, f"{BASE}/cities/{city_id}/measures")
@@ -327,7 +398,7 @@ class CityCohesionController(Controller):
             try:
                 await services.save_plan(db_session, evaluation, form, actor=identity_of(request))
             except CohesionError as exc:
-                errors = {exc.field: _(exc.message)}
+                errors = {exc.field: exc.text()}
             else:
                 flash(request, _("The evaluation plan is saved."), "success")
                 return await see_other(db_session, f"{BASE}/cities/{city_id}/measures/{measure_id}/evaluation")
@@ -348,7 +419,7 @@ class CityCohesionController(Controller):
             try:
                 await services.add_wave(db_session, evaluation, form, actor=identity_of(request))
             except CohesionError as exc:
-                errors = {exc.field: _(exc.message)}
+                errors = {exc.field: exc.text()}
             else:
                 flash(request, _("The survey wave is recorded."), "success")
                 return await see_other(db_session, f"{BASE}/cities/{city_id}/measures/{measure_id}/evaluation")
@@ -394,13 +465,147 @@ class CityCohesionController(Controller):
             try:
                 await services.complete_evaluation(db_session, evaluation, measure, form, actor=identity_of(request))
             except CohesionError as exc:
-                errors = {exc.field: _(exc.message)}
+                errors = {exc.field: exc.text()}
             else:
                 flash(request, _("The verdict is recorded."), "success")
                 return await see_other(db_session, f"{BASE}/cities/{city_id}/measures/{measure_id}/evaluation")
         return await self._evaluation_page(
             db_session, city, measure, evaluation, 422, verdict_values=data, errors=errors
         )
+
+    # -- Collective Impact and SWOT ----------------------------------------------------------------
+
+    async def _initiatives_page(
+        self, db_session: AsyncSession, city: City, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    ) -> Template:
+        return page(
+            "cohesion/initiatives.html",
+            status,
+            city=city,
+            initiatives=await services.city_initiatives(db_session, city.id),
+            values=values,
+            errors=errors,
+        )
+
+    @get("/initiatives", name="cohesion:initiatives")
+    async def initiatives(self, db_session: AsyncSession, city_id: UUID) -> Template:
+        return await self._initiatives_page(db_session, await load_city(db_session, city_id), {}, {})
+
+    @post("/initiatives", name="cohesion:initiative_create")
+    async def initiative_create(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, data: FormData
+    ) -> Any:
+        city = await load_city(db_session, city_id)
+        form, errors = validate_form(InitiativeInput, data)
+        if form is not None:
+            initiative = await services.create_initiative(db_session, city.id, form, actor=identity_of(request))
+            flash(request, _("The initiative is created."), "success")
+            return await see_other(db_session, f"{BASE}/cities/{city.id}/initiatives/{initiative.id}")
+        return await self._initiatives_page(db_session, city, data, errors, 422)
+
+    async def _initiative_page(
+        self, db_session: AsyncSession, city: City, initiative: Initiative, status: int = 200, **context: Any
+    ) -> Template:
+        defaults: dict[str, Any] = {
+            "errors": {},
+            "rubric_values": {"scored_on": date.today().isoformat()},
+            "board_values": {},
+            "lesson_values": {},
+        }
+        return page(
+            "cohesion/initiative.html",
+            status,
+            city=city,
+            i=initiative,
+            history=await services.rubric_history(db_session, initiative.id),
+            boards=await services.initiative_boards(db_session, initiative.id),
+            lessons=await services.initiative_lessons(db_session, initiative.id),
+            conditions=services.CONDITIONS,
+            preconditions=services.PRECONDITIONS,
+            labels=services.CONDITION_LABELS,
+            **(defaults | context),
+        )
+
+    @get("/initiatives/{initiative_id:uuid}", name="cohesion:initiative")
+    async def initiative(self, db_session: AsyncSession, city_id: UUID, initiative_id: UUID) -> Template:
+        city = await load_city(db_session, city_id)
+        return await self._initiative_page(db_session, city, await load_initiative(db_session, city_id, initiative_id))
+
+    @post("/initiatives/{initiative_id:uuid}/rubric", name="cohesion:initiative_score")
+    async def score(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, initiative_id: UUID, data: FormData
+    ) -> Any:
+        city = await load_city(db_session, city_id)
+        initiative = await load_initiative(db_session, city_id, initiative_id)
+        form, errors = validate_form(RubricInput, data)
+        if form is not None:
+            await services.score_initiative(db_session, initiative, form, actor=identity_of(request))
+            flash(request, _("The scores are recorded."), "success")
+            return await see_other(db_session, f"{BASE}/cities/{city_id}/initiatives/{initiative_id}")
+        return await self._initiative_page(db_session, city, initiative, 422, rubric_values=data, errors=errors)
+
+    @post("/initiatives/{initiative_id:uuid}/boards", name="cohesion:board_create")
+    async def board_create(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, initiative_id: UUID, data: FormData
+    ) -> Any:
+        city = await load_city(db_session, city_id)
+        initiative = await load_initiative(db_session, city_id, initiative_id)
+        form, errors = validate_form(SwotBoardInput, data)
+        if form is not None:
+            board = await services.create_board(
+                db_session, form.title, city_id=city_id, initiative_id=initiative.id, actor=identity_of(request)
+            )
+            flash(request, _("The SWOT board is open."), "success")
+            return await see_other(db_session, f"{BASE}/cities/{city_id}/boards/{board.id}")
+        return await self._initiative_page(db_session, city, initiative, 422, board_values=data, errors=errors)
+
+    async def _board_page(
+        self, db_session: AsyncSession, city: City, board: SwotBoard, status: int = 200, **context: Any
+    ) -> Template:
+        initiative = await db_session.get(Initiative, board.initiative_id) if board.initiative_id else None
+        return page(
+            "cohesion/swot.html",
+            status,
+            city=city,
+            board=board,
+            initiative=initiative,
+            entries=await services.board_entries(db_session, board.id),
+            quadrants=services.QUADRANT_LABELS,
+            **({"errors": {}, "values": {}} | context),
+        )
+
+    @get("/boards/{board_id:uuid}", name="cohesion:board")
+    async def board(self, db_session: AsyncSession, city_id: UUID, board_id: UUID) -> Template:
+        city = await load_city(db_session, city_id)
+        return await self._board_page(db_session, city, await load_board(db_session, city_id, board_id))
+
+    @post("/boards/{board_id:uuid}/entries", name="cohesion:board_entry")
+    async def entry(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, board_id: UUID, data: FormData
+    ) -> Any:
+        city = await load_city(db_session, city_id)
+        board = await load_board(db_session, city_id, board_id)
+        form, errors = validate_form(SwotEntryInput, data)
+        if form is not None:
+            await services.add_entry(db_session, board, form, actor=identity_of(request))
+            return await see_other(db_session, f"{BASE}/cities/{city_id}/boards/{board_id}#{form.quadrant}")
+        return await self._board_page(db_session, city, board, 422, values=data, errors=errors)
+
+    @post("/boards/{board_id:uuid}/entries/{entry_id:uuid}/vote", name="cohesion:board_vote")
+    async def vote(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, board_id: UUID, entry_id: UUID
+    ) -> Any:
+        board = await load_board(db_session, city_id, board_id)
+        entry = await load_entry(db_session, board, entry_id)
+        if not await services.vote(db_session, entry, voter_of(request)):
+            flash(request, _("You have already voted for this entry."), "info")
+        return await see_other(db_session, f"{BASE}/cities/{city_id}/boards/{board_id}#{entry.quadrant}")
+
+    @get("/boards/{board_id:uuid}/summary.md", name="cohesion:board_summary")
+    async def summary(self, db_session: AsyncSession, city_id: UUID, board_id: UUID) -> Response[bytes]:
+        board = await load_board(db_session, city_id, board_id)
+        entries = await services.board_entries(db_session, board.id)
+        return summary_response(services.executive_summary(board, entries), board.title)
 
     @post("/lessons", name="cohesion:lesson_publish")
     async def lesson(self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, data: FormData) -> Any:
@@ -410,11 +615,14 @@ class CityCohesionController(Controller):
             try:
                 await services.publish_lesson(db_session, city_id, form, actor=identity_of(request))
             except CohesionError as exc:
-                errors = {exc.field: _(exc.message)}
+                errors = {exc.field: exc.text()}
         if errors:
             flash(request, "; ".join(errors.values()), "error")
         else:
             flash(request, _("The lesson is published."), "success")
+        initiative = await services.get_initiative(db_session, city_id, _uuid(data.get("initiative_id")))
+        if initiative is not None:
+            return await see_other(db_session, f"{BASE}/cities/{city_id}/initiatives/{initiative.id}")
         return await see_other(db_session, f"{BASE}/")
 
 
@@ -463,10 +671,60 @@ def analysis_out(evaluation: Evaluation, analysis: services.Analysis) -> Analysi
             )
             for r in analysis.results
         ],
-        warnings=[*analysis.errors, *analysis.warnings],
+        warnings=[n.text() for n in (*analysis.errors, *analysis.warnings)],
         headline_effect=evaluation.effect,
         verdict=evaluation.verdict,
         verdict_reasons=evaluation.verdict_reasons,
+    )
+
+
+def rubric_out(score: RubricScore) -> RubricScoreOut:
+    scores = dict(score.scores or {})
+    conditions = [scores.get(k, 0) for k in services.CONDITIONS]
+    return RubricScoreOut(
+        scored_on=score.scored_on,
+        scores=scores,
+        conditions_average=round(sum(conditions) / len(conditions), 2),
+        notes=score.notes,
+    )
+
+
+async def initiative_out(db_session: AsyncSession, initiative: Initiative) -> InitiativeOut:
+    boards = await services.initiative_boards(db_session, initiative.id)
+    return InitiativeOut(
+        id=initiative.id,
+        city_id=initiative.city_id,
+        title=initiative.title,
+        problem=initiative.problem,
+        partners=list(initiative.partners or []),
+        rubric=[rubric_out(s) for s in await services.rubric_history(db_session, initiative.id)],
+        board_ids=[b.id for b in boards],
+    )
+
+
+async def board_out(db_session: AsyncSession, board: SwotBoard) -> SwotBoardOut:
+    entries = await services.board_entries(db_session, board.id)
+    return SwotBoardOut(
+        id=board.id,
+        title=board.title,
+        initiative_id=board.initiative_id,
+        entries={
+            q: [SwotEntryOut(id=e.id, quadrant=e.quadrant, text=e.text, votes=e.votes) for e in items]
+            for q, items in entries.items()
+        },
+    )
+
+
+def lesson_out(lesson: Lesson) -> LessonOut:
+    return LessonOut(
+        id=lesson.id,
+        city_id=lesson.city_id,
+        title=lesson.title,
+        body=lesson.body,
+        language=lesson.language,
+        evaluation_id=lesson.evaluation_id,
+        initiative_id=lesson.initiative_id,
+        published_at=lesson.published_at,
     )
 
 
@@ -538,7 +796,7 @@ class CityCohesionApi(Controller):
         try:
             await services.save_plan(db_session, evaluation, data, actor=identity_of(request))
         except CohesionError as exc:
-            raise refused(exc.field, _(exc.message)) from exc
+            raise refused(exc.field, exc.text()) from exc
         return analysis_out(evaluation, await services.analysis_of(db_session, evaluation))
 
     @post("/measures/{measure_id:uuid}/evaluation/waves", name="api:cohesion_wave", status_code=200)
@@ -551,7 +809,7 @@ class CityCohesionApi(Controller):
         try:
             await services.add_wave(db_session, evaluation, data, actor=identity_of(request))
         except CohesionError as exc:
-            raise refused(exc.field, _(exc.message)) from exc
+            raise refused(exc.field, exc.text()) from exc
         return analysis_out(evaluation, await services.analysis_of(db_session, evaluation))
 
     @get("/measures/{measure_id:uuid}/evaluation", name="api:cohesion_analysis", cache=False)
@@ -573,8 +831,94 @@ class CityCohesionApi(Controller):
                 db_session, evaluation, measure, data, actor=identity_of(request)
             )
         except CohesionError as exc:
-            raise refused(exc.field, _(exc.message)) from exc
+            raise refused(exc.field, exc.text()) from exc
         return analysis_out(evaluation, analysis)
+
+    # -- Collective Impact, SWOT and lessons ----------------------------------------------------------
+
+    @get("/initiatives", name="api:cohesion_initiatives", cache=False)
+    async def initiatives(self, db_session: AsyncSession, city_id: UUID) -> list[InitiativeOut]:
+        """The city's Collective Impact initiatives, each with its rubric history and SWOT boards."""
+        await load_city(db_session, city_id)
+        return [await initiative_out(db_session, i) for i in await services.city_initiatives(db_session, city_id)]
+
+    @post("/initiatives", name="api:cohesion_initiative_create")
+    async def initiative_create(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, data: InitiativeInput
+    ) -> InitiativeOut:
+        """Start a Collective Impact initiative (partners: one 'name — sector' per item)."""
+        await load_city(db_session, city_id)
+        initiative = await services.create_initiative(db_session, city_id, data, actor=identity_of(request))
+        return await initiative_out(db_session, initiative)
+
+    @get("/initiatives/{initiative_id:uuid}", name="api:cohesion_initiative", cache=False)
+    async def initiative(self, db_session: AsyncSession, city_id: UUID, initiative_id: UUID) -> InitiativeOut:
+        """One initiative with its rubric scores over time (oldest first)."""
+        return await initiative_out(db_session, await load_initiative(db_session, city_id, initiative_id))
+
+    @post("/initiatives/{initiative_id:uuid}/rubric", name="api:cohesion_initiative_score")
+    async def score(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, initiative_id: UUID, data: RubricInput
+    ) -> InitiativeOut:
+        """Score the five conditions and three preconditions (0 absent to 4 strong) on a date."""
+        initiative = await load_initiative(db_session, city_id, initiative_id)
+        await services.score_initiative(db_session, initiative, data, actor=identity_of(request))
+        return await initiative_out(db_session, initiative)
+
+    @post("/initiatives/{initiative_id:uuid}/boards", name="api:cohesion_board_create")
+    async def board_create(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, initiative_id: UUID, data: SwotBoardInput
+    ) -> SwotBoardOut:
+        """Open a SWOT workshop board for the initiative."""
+        initiative = await load_initiative(db_session, city_id, initiative_id)
+        board = await services.create_board(
+            db_session, data.title, city_id=city_id, initiative_id=initiative.id, actor=identity_of(request)
+        )
+        return await board_out(db_session, board)
+
+    @get("/boards/{board_id:uuid}", name="api:cohesion_board", cache=False)
+    async def board(self, db_session: AsyncSession, city_id: UUID, board_id: UUID) -> SwotBoardOut:
+        """A SWOT board: entries per quadrant, most-voted first."""
+        return await board_out(db_session, await load_board(db_session, city_id, board_id))
+
+    @post("/boards/{board_id:uuid}/entries", name="api:cohesion_board_entry")
+    async def entry(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, board_id: UUID, data: SwotEntryInput
+    ) -> SwotEntryOut:
+        """Add an entry to a quadrant (strengths, weaknesses, opportunities, threats)."""
+        board = await load_board(db_session, city_id, board_id)
+        entry = await services.add_entry(db_session, board, data, actor=identity_of(request))
+        return SwotEntryOut(id=entry.id, quadrant=entry.quadrant, text=entry.text, votes=entry.votes)
+
+    @post("/boards/{board_id:uuid}/entries/{entry_id:uuid}/vote", name="api:cohesion_board_vote", status_code=200)
+    async def vote(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, board_id: UUID, entry_id: UUID
+    ) -> VoteOut:
+        """Vote for an entry; one vote per person and entry (a second vote does not count)."""
+        board = await load_board(db_session, city_id, board_id)
+        entry = await load_entry(db_session, board, entry_id)
+        counted = await services.vote(db_session, entry, voter_of(request))
+        return VoteOut(entry_id=entry.id, counted=counted, votes=entry.votes)
+
+    @get("/boards/{board_id:uuid}/summary", name="api:cohesion_board_summary", cache=False)
+    async def summary(self, db_session: AsyncSession, city_id: UUID, board_id: UUID) -> Response[bytes]:
+        """The board's executive summary, in Markdown."""
+        board = await load_board(db_session, city_id, board_id)
+        entries = await services.board_entries(db_session, board.id)
+        return summary_response(services.executive_summary(board, entries), board.title)
+
+    @post("/lessons", name="api:cohesion_lesson_publish")
+    async def lesson(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, data: LessonInput
+    ) -> LessonOut:
+        """Publish a lesson learned from an evaluation or an initiative (give ``evaluation_id`` or
+        ``initiative_id``); emits ``cohesion.lessons_published`` for the training toolbox."""
+        await load_city(db_session, city_id)
+        try:
+            lesson = await services.publish_lesson(db_session, city_id, data, actor=identity_of(request))
+        except CohesionError as exc:
+            raise refused(exc.field, exc.text()) from exc
+        return lesson_out(lesson)
 
 
 def csv_text(body: str) -> Response[bytes]:

@@ -39,3 +39,18 @@ async def recommend_after_assessment(event: DomainEvent, session: AsyncSession) 
         weakest = [weakest]
     year = payload.get("year") if isinstance(payload.get("year"), int) else None
     await services.recommend_peer_fiches(session, UUID(str(event.city_id)), [str(w) for w in weakest], year=year)
+
+
+async def link_commitment_fiches(event: DomainEvent, session: AsyncSession) -> None:
+    """``commitment.published``: relate published fiches to the commitment (idempotent, see the service)."""
+    payload = event.model_dump()
+    if not payload.get("commitment_id"):
+        return
+    await services.link_commitment(
+        session,
+        commitment_id=UUID(str(payload["commitment_id"])),
+        city_id=UUID(str(event.city_id)) if event.city_id else None,
+        title=str(payload.get("title", "")),
+        priority=str(payload.get("priority", "")),
+        modules=[str(m) for m in payload.get("modules") or []],
+    )

@@ -202,3 +202,33 @@ class PeerRecommendation(AuditedBase):
     dimension: Mapped[str] = mapped_column(String(60))
     reason: Mapped[str] = mapped_column(String(300))
     year: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class CommitmentLink(AuditedBase):
+    """A published fiche related to a city's published commitment (made on ``commitment.published``)."""
+
+    __tablename__ = "practices_commitment_link"
+    __table_args__ = (
+        UniqueConstraint("commitment_id", "fiche_id"),
+        Index("ix_practices_commitment_link_fiche_id_score", "fiche_id", "score"),
+    )
+
+    commitment_id: Mapped[UUID] = mapped_column(ForeignKey("commitment.id", ondelete="CASCADE"))
+    fiche_id: Mapped[UUID] = mapped_column(ForeignKey("practices_fiche.id", ondelete="CASCADE"))
+    city_id: Mapped[UUID | None] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"), default=None)
+    """The commitment's city."""
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+
+
+class FicheDocument(AuditedBase):
+    """A PDF attached to a fiche (report, plan, leaflet), stored outside the web root under a random name."""
+
+    __tablename__ = "practices_document"
+    __table_args__ = (Index("ix_practices_document_fiche_id_created_at", "fiche_id", "created_at"),)
+
+    fiche_id: Mapped[UUID] = mapped_column(ForeignKey("practices_fiche.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    original_name: Mapped[str] = mapped_column(String(200), default="")
+    stored_name: Mapped[str] = mapped_column(String(80))
+    size_bytes: Mapped[int] = mapped_column(Integer)

@@ -26,6 +26,7 @@ module = ActionModule(
     subscriptions={
         "city.signed": handlers.invite_new_signatory,
         "assessment.submitted": handlers.recommend_after_assessment,
+        "commitment.published": handlers.link_commitment_fiches,
     },
     navigation=[
         NavigationEntry(N_("Good practices"), "/m/practices/", None),

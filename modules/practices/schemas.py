@@ -153,6 +153,25 @@ class ImageOut(BaseModel):
     thumbnail_url: str
 
 
+class LinkedCommitmentOut(BaseModel):
+    """A city's published commitment the fiche is related to, and why."""
+
+    commitment_id: UUID
+    title: str
+    city_id: UUID
+    city_name: str
+    due_date: date
+    reason: str
+    url: str
+
+
+class DocumentOut(BaseModel):
+    id: UUID
+    title: str
+    size_bytes: int
+    url: str
+
+
 class FicheOut(BaseModel):
     """A fiche as the API shows it."""
 
@@ -181,6 +200,9 @@ class FicheOut(BaseModel):
     published_at: datetime | None
     indicators: list[IndicatorOut] = Field(default_factory=list)
     images: list[ImageOut] = Field(default_factory=list)
+    documents: list[DocumentOut] = Field(default_factory=list)
+    commitments: list[LinkedCommitmentOut] = Field(default_factory=list)
+    """Published commitments of cities this practice relates to."""
 
 
 class FacetOut(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import secrets
 from collections import Counter
@@ -30,6 +31,7 @@ from covenant import audit
 from covenant.accounts.identity import Identity
 from covenant.calendar.services import announce_deadline
 from covenant.cities.models import City, Membership, MembershipStatus
+from covenant.commitments.models import Commitment
 from covenant.db import new_id
 from covenant.events import outbox
 from covenant.i18n import N_
@@ -42,6 +44,8 @@ from modules.practices.models import (
     MEASURES,
     CampaignInvitation,
     CollectionCampaign,
+    CommitmentLink,
+    FicheDocument,
     FicheImage,
     FicheStatus,
     ImageStage,
@@ -54,6 +58,7 @@ from modules.practices.schemas import CampaignInput, FicheInput, IndicatorInput,
 
 Actor = Identity | UUID | None
 ENTITY = "practices_fiche"
+SLUG = "practices"
 SEED = Path(__file__).parent / "seed"
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -324,6 +329,90 @@ async def delete_image(
     await session.flush()
 
 
+# --- documents (PDF) --------------------------------------------------------------------------------
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def check_pdf(raw: bytes) -> None:
+    """Accept a PDF by its content: the ``%PDF-`` signature at the start and an end-of-file marker near the end
+    (a renamed file of another kind, or a truncated PDF, is refused); at most 10 MB."""
+    if not raw:
+        raise PracticeError("file", N_("Choose a PDF file."))
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise PracticeError("file", N_("The document is larger than 10 MB."))
+    if not raw.startswith(b"%PDF-") or b"%%EOF" not in raw[-2048:]:
+        raise PracticeError("file", N_("The file is not a PDF document."))
+
+
+def _store_document(directory: Path, raw: bytes) -> str:
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.pdf"
+    (directory / name).write_bytes(raw)
+    return name
+
+
+async def add_document(
+    session: AsyncSession,
+    fiche: PracticeFiche,
+    *,
+    title: str,
+    original_name: str,
+    raw: bytes,
+    directory: Path,
+    actor: Actor,
+) -> FicheDocument:
+    """Attach a PDF (checked by content) to an editable fiche; stored under a random name in ``directory``."""
+    if fiche.status not in EDITABLE:
+        raise PracticeError("status", N_("Only a draft or a fiche sent back for changes can be edited."))
+    original = Path(original_name or "").name[:200]
+    title = title.strip() or Path(original).stem.strip()
+    if len(title) < 3:
+        raise PracticeError("title", N_("Give the document a title."))
+    if len(title) > 200:
+        raise PracticeError("title", N_("Keep the title under 200 characters."))
+    check_pdf(raw)
+    stored = await anyio.to_thread.run_sync(_store_document, directory, raw)
+    document = FicheDocument(
+        id=new_id(), fiche_id=fiche.id, title=title, original_name=original, stored_name=stored, size_bytes=len(raw)
+    )
+    session.add(document)
+    audit.record(
+        session,
+        actor=actor,
+        action="practices.document_added",
+        entity_type=ENTITY,
+        entity_id=fiche.id,
+        after={"document_id": str(document.id), "title": title, "size_bytes": len(raw)},
+    )
+    await session.flush()
+    return document
+
+
+async def delete_document(
+    session: AsyncSession, fiche: PracticeFiche, document: FicheDocument, directory: Path, *, actor: Actor
+) -> None:
+    if fiche.status not in EDITABLE:
+        raise PracticeError("status", N_("Only a draft or a fiche sent back for changes can be edited."))
+    await session.delete(document)
+    await anyio.to_thread.run_sync(_remove_files, directory, [document.stored_name])
+    audit.record(
+        session,
+        actor=actor,
+        action="practices.document_removed",
+        entity_type=ENTITY,
+        entity_id=fiche.id,
+        before={"document_id": str(document.id), "title": document.title},
+    )
+    await session.flush()
+
+
+def download_name(title: str) -> str:
+    """A safe ASCII file name for the Content-Disposition header, from the document's title."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", title).strip("-.")[:80]
+    return f"{stem or 'document'}.pdf"
+
+
 # --- workflow ---------------------------------------------------------------------------------------
 
 
@@ -536,6 +625,8 @@ class FicheView:
     images: list[FicheImage] = field(default_factory=list)
     indicators: list[SmartIndicator] = field(default_factory=list)
     comments: list[ReviewComment] = field(default_factory=list)
+    commitments: list[LinkedCommitment] = field(default_factory=list)
+    documents: list[FicheDocument] = field(default_factory=list)
 
     @property
     def before(self) -> list[FicheImage]:
@@ -568,19 +659,14 @@ async def _conditions(session: AsyncSession, filters: FicheFilters) -> list[Colu
     return where
 
 
-async def search_public(
-    session: AsyncSession, filters: FicheFilters, *, number: int = 1, size: int = 20
-) -> SearchResult:
-    """Published fiches matching the words and the facets, newest first, with facet counts.
-
-    The measure facet is applied in Python (measures are a JSON list); the other facets in SQL. Counts are
-    over the matching fiches, so each facet tells how many results choosing it would leave.
-    """
+async def _matching(session: AsyncSession, filters: FicheFilters) -> list[Any]:
+    """The published fiches matching the words and facets (id, city, measures, place, year), newest first."""
     where = and_(*(await _conditions(session, filters)))
     rows = (
         await session.execute(
             select(
                 PracticeFiche.id,
+                PracticeFiche.city_id,
                 PracticeFiche.measures,
                 PracticeFiche.place_kind,
                 PracticeFiche.year,
@@ -594,6 +680,18 @@ async def search_public(
     ).all()
     if filters.measure:
         rows = [r for r in rows if filters.measure in (r.measures or [])]
+    return list(rows)
+
+
+async def search_public(
+    session: AsyncSession, filters: FicheFilters, *, number: int = 1, size: int = 20
+) -> SearchResult:
+    """Published fiches matching the words and the facets, newest first, with facet counts.
+
+    The measure facet is applied in Python (measures are a JSON list); the other facets in SQL. Counts are
+    over the matching fiches, so each facet tells how many results choosing it would leave.
+    """
+    rows = await _matching(session, filters)
     facets: dict[str, Counter[str]] = {k: Counter() for k in ("measure", "place_kind", "country", "size_class", "year")}
     for r in rows:
         facets["measure"].update(r.measures or [])
@@ -610,6 +708,81 @@ async def search_public(
         page=Page(items=views, total=len(rows), number=number, size=size),
         facets={k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in facets.items()},
     )
+
+
+# --- the map of published fiches (an SVG drawn on the server, like the core's signatory map) --------
+
+# Equirectangular projection of Europe with 50°N as standard parallel: the core's /cities/map frame, so both
+# maps read the same way (no tiles: works offline and prints).
+MAP_WEST, MAP_EAST, MAP_SOUTH, MAP_NORTH = -11.0, 35.0, 34.0, 68.0
+MAP_WIDTH = 720
+MAP_HEIGHT = round(MAP_WIDTH * (MAP_NORTH - MAP_SOUTH) / ((MAP_EAST - MAP_WEST) * math.cos(math.radians(50))))
+
+
+def project(latitude: float, longitude: float) -> tuple[float, float]:
+    """Map coordinates of a point: x grows with longitude, y with distance from the north edge."""
+    x = (longitude - MAP_WEST) / (MAP_EAST - MAP_WEST) * MAP_WIDTH
+    y = (MAP_NORTH - latitude) / (MAP_NORTH - MAP_SOUTH) * MAP_HEIGHT
+    return round(x, 1), round(y, 1)
+
+
+@dataclass
+class MapPoint:
+    """A city on the map with the published fiches matching the filters."""
+
+    city_id: UUID
+    name: str
+    country_code: str
+    x: float
+    y: float
+    fiches: list[tuple[UUID, str]] = field(default_factory=list)
+
+    @property
+    def radius(self) -> float:
+        return round(5 + 2.5 * math.sqrt(len(self.fiches) - 1), 1)
+
+
+@dataclass
+class FicheMap:
+    points: list[MapPoint]
+    unplaced: list[tuple[UUID, str]]
+    """Matching fiches that cannot be placed: project fiches without a city, cities without coordinates."""
+    total: int
+    width: int = MAP_WIDTH
+    height: int = MAP_HEIGHT
+    graticule: dict[str, list[float]] = field(default_factory=dict)
+
+
+async def fiche_map(session: AsyncSession, filters: FicheFilters) -> FicheMap:
+    """The published fiches matching the library's filters, grouped by city and placed on the map."""
+    rows = await _matching(session, filters)
+    titles: dict[UUID, str] = {}
+    if rows:
+        found = await session.execute(
+            select(PracticeFiche.id, PracticeFiche.title).where(PracticeFiche.id.in_([r.id for r in rows]))
+        )
+        titles = {row.id: row.title for row in found}
+    city_ids = {r.city_id for r in rows if r.city_id is not None}
+    cities = {c.id: c for c in await session.scalars(select(City).where(City.id.in_(city_ids)))} if city_ids else {}
+    points: dict[UUID, MapPoint] = {}
+    unplaced: list[tuple[UUID, str]] = []
+    for r in rows:
+        city = cities.get(r.city_id) if r.city_id is not None else None
+        if city is None or city.latitude is None or city.longitude is None:
+            unplaced.append((r.id, titles[r.id]))
+            continue
+        x, y = project(city.latitude, city.longitude)
+        if not (0 <= x <= MAP_WIDTH and 0 <= y <= MAP_HEIGHT):
+            unplaced.append((r.id, titles[r.id]))
+            continue
+        point = points.setdefault(city.id, MapPoint(city.id, city.name, city.country_code, x, y))
+        point.fiches.append((r.id, titles[r.id]))
+    graticule = {
+        "meridians": [project(MAP_NORTH, lon)[0] for lon in range(-10, 35, 10)],
+        "parallels": [project(lat, MAP_WEST)[1] for lat in range(40, 68, 10)],
+    }
+    ordered = sorted(points.values(), key=lambda p: (-len(p.fiches), p.name))
+    return FicheMap(points=ordered, unplaced=unplaced, total=len(rows), graticule=graticule)
 
 
 async def views_of(session: AsyncSession, ids: Sequence[UUID], *, full: bool = False) -> list[FicheView]:
@@ -637,6 +810,12 @@ async def views_of(session: AsyncSession, ids: Sequence[UUID], *, full: bool = F
             select(ReviewComment).where(ReviewComment.fiche_id.in_(ids)).order_by(ReviewComment.created_at)
         ):
             by_id[comment.fiche_id].comments.append(comment)
+        for fiche_id, linked in (await commitments_of(session, list(by_id))).items():
+            by_id[fiche_id].commitments = linked
+        for document in await session.scalars(
+            select(FicheDocument).where(FicheDocument.fiche_id.in_(ids)).order_by(FicheDocument.created_at)
+        ):
+            by_id[document.fiche_id].documents.append(document)
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -1015,3 +1194,144 @@ async def recommendations_for(session: AsyncSession, city_id: UUID) -> list[tupl
         .limit(20)
     )
     return [(rec, title) for rec, title in rows]
+
+
+# --- fiches related to commitments (on ``commitment.published``) -----------------------------------
+
+PRIORITY_MEASURES: dict[str, tuple[str, ...]] = {
+    "urban_planning": (
+        "hostile_vehicle_mitigation",
+        "cpted",
+        "sight_lines",
+        "lighting",
+        "vegetation",
+        "street_furniture",
+    ),
+    "technology": ("technology",),
+    "security_public_spaces": (
+        "management_events",
+        "governance_partnership",
+        "hostile_vehicle_mitigation",
+        "nudging",
+        "training",
+    ),
+}
+"""Which measures serve which priority of the Partnership (the commitment's ``priority``)."""
+
+MAX_COMMITMENT_LINKS = 5
+_STOPWORDS = frozenset(
+    {"the", "and", "for", "with", "our", "all", "from", "into", "that", "this", "their"}
+    | {"des", "les", "une", "sur", "pour", "dans", "avec", "del", "los", "las", "per", "con", "della"}
+)
+
+
+def _words(text_value: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text_value.lower()) if len(w) > 3 and w not in _STOPWORDS}
+
+
+async def link_commitment(
+    session: AsyncSession,
+    *,
+    commitment_id: UUID,
+    city_id: UUID | None,
+    title: str,
+    priority: str,
+    modules: Sequence[str],
+) -> list[CommitmentLink]:
+    """Relate published fiches to a newly published commitment: those sharing words with its title, then those
+    applying a measure of its priority; at most five, best first. Idempotent: links already made are kept and
+    never duplicated (unique on commitment and fiche), so a redelivered event changes nothing.
+
+    A commitment naming other modules but not this one is left alone.
+    """
+    if modules and SLUG not in modules:
+        return []
+    existing = set(
+        await session.scalars(select(CommitmentLink.fiche_id).where(CommitmentLink.commitment_id == commitment_id))
+    )
+    if existing:
+        return []
+    wanted_measures = set(PRIORITY_MEASURES.get(priority, ()))
+    title_words = _words(title)
+    rows = (
+        await session.execute(
+            select(PracticeFiche.id, PracticeFiche.title, PracticeFiche.search_text, PracticeFiche.measures)
+            .where(PracticeFiche.status == FicheStatus.published)
+            .order_by(PracticeFiche.published_at.desc(), PracticeFiche.id)
+        )
+    ).all()
+    scored: list[tuple[int, UUID, str]] = []
+    for r in rows:
+        shared_words = title_words & _words(f"{r.title} {r.search_text}")
+        shared_measures = wanted_measures & set(r.measures or [])
+        score = 3 * len(shared_words) + len(shared_measures)
+        if not score:
+            continue
+        if shared_words:
+            reason = "Shares the subject of the commitment: " + ", ".join(sorted(shared_words)[:5])
+        else:
+            reason = "Applies measures of the commitment's priority: " + ", ".join(
+                MEASURES.get(m, m) for m in sorted(shared_measures)
+            )
+        scored.append((score, r.id, reason[:300]))
+    scored.sort(key=lambda item: -item[0])  # stable: newest first among equals
+    chosen = scored[:MAX_COMMITMENT_LINKS]
+    if not chosen:
+        return []
+    values = [
+        {
+            "id": new_id(),
+            "commitment_id": commitment_id,
+            "fiche_id": fid,
+            "city_id": city_id,
+            "score": sc,
+            "reason": why,
+        }
+        for sc, fid, why in chosen
+    ]
+    await session.execute(insert(CommitmentLink), values)
+    audit.record(
+        session,
+        actor=None,
+        action="practices.commitment_linked",
+        entity_type="commitment",
+        entity_id=commitment_id,
+        after={"fiches": [str(fid) for _s, fid, _w in chosen]},
+    )
+    await session.flush()
+    return list(await session.scalars(select(CommitmentLink).where(CommitmentLink.commitment_id == commitment_id)))
+
+
+@dataclass(frozen=True)
+class LinkedCommitment:
+    commitment_id: UUID
+    title: str
+    city_id: UUID
+    city_name: str
+    due_date: date
+    reason: str
+
+
+async def commitments_of(session: AsyncSession, fiche_ids: Sequence[UUID]) -> dict[UUID, list[LinkedCommitment]]:
+    """The published commitments each fiche is related to, best match first (unpublished ones are not shown)."""
+    found: dict[UUID, list[LinkedCommitment]] = {fid: [] for fid in fiche_ids}
+    if not fiche_ids:
+        return found
+    rows = await session.execute(
+        select(
+            CommitmentLink.fiche_id,
+            CommitmentLink.reason,
+            Commitment.id,
+            Commitment.title,
+            Commitment.due_date,
+            City.id,
+            City.name,
+        )
+        .join(Commitment, Commitment.id == CommitmentLink.commitment_id)
+        .join(City, City.id == Commitment.city_id)
+        .where(CommitmentLink.fiche_id.in_(fiche_ids), Commitment.published_at.is_not(None))
+        .order_by(CommitmentLink.score.desc(), Commitment.due_date)
+    )
+    for fiche_id, reason, cid, title, due, city_id, name in rows:
+        found[fiche_id].append(LinkedCommitment(cid, title, city_id, name, due, reason))
+    return found

@@ -31,12 +31,14 @@ from modules.practices.models import (
     PLACE_KINDS,
     STATUS_LABELS,
     CollectionCampaign,
+    FicheDocument,
     FicheImage,
     FicheStatus,
     PracticeFiche,
 )
 from modules.practices.schemas import (
     CampaignInput,
+    DocumentOut,
     FacetOut,
     FicheInput,
     FicheOut,
@@ -44,6 +46,7 @@ from modules.practices.schemas import (
     ImageOut,
     IndicatorInput,
     IndicatorOut,
+    LinkedCommitmentOut,
     ReviewInput,
 )
 from modules.practices.services import FicheFilters, FicheView, PracticeError
@@ -160,6 +163,27 @@ async def library(
     )
 
 
+@get("/map", name="practices:map")
+async def fiche_map_page(
+    db_session: AsyncSession,
+    q: Q = "",
+    measure: MeasureQ = "",
+    place_kind: PlaceQ = "",
+    country: CountryQ = "",
+    size_class: SizeClassQ = "",
+    year: YearQ = None,
+) -> Template:
+    """The published fiches on a map of Europe, with the library's current filters."""
+    filters = filters_of(q, measure, place_kind, country, size_class, year)
+    return page(
+        "practices/map.html",
+        m=await services.fiche_map(db_session, filters),
+        filters=filters,
+        query=urlencode(filters.query_string()),
+        **options(),
+    )
+
+
 @get("/fiches/{fiche_id:uuid}", name="practices:fiche")
 async def fiche_page(request: AnyRequest, db_session: AsyncSession, fiche_id: UUID) -> Template:
     """The visual case study: before and after side by side, printable."""
@@ -210,6 +234,29 @@ async def image_file(request: AnyRequest, db_session: AsyncSession, image_id: UU
 @get("/images/{image_id:uuid}/thumbnail", name="practices:thumbnail")
 async def image_thumbnail(request: AnyRequest, db_session: AsyncSession, image_id: UUID) -> Response[bytes]:
     return await _image_response(request, db_session, image_id, thumb=True)
+
+
+@get("/documents/{document_id:uuid}", name="practices:document")
+async def document_file(request: AnyRequest, db_session: AsyncSession, document_id: UUID) -> Response[bytes]:
+    """A fiche's PDF: public once the fiche is published, before that only for its editors and reviewers."""
+    document = await db_session.get(FicheDocument, document_id)
+    fiche = await services.get_fiche(db_session, document.fiche_id) if document else None
+    if document is None or fiche is None or not may_see(request, fiche):
+        raise NotFoundException(_("No such document."))
+    try:
+        body = await anyio.Path(upload_dir(request) / document.stored_name).read_bytes()
+    except FileNotFoundError as exc:
+        raise NotFoundException(_("No such document.")) from exc
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{services.download_name(document.title)}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "public, max-age=86400" if fiche.status == FicheStatus.published else "private, no-store",
+        },
+    )
 
 
 @get("/rules", name="practices:rules")
@@ -361,6 +408,47 @@ class CityFichesController(Controller):
             flash(request, _("The image is removed."), "success")
         return await see_other(db_session, f"{BASE}/cities/{city_id}/fiches/{fiche.id}/edit")
 
+    @post("/{fiche_id:uuid}/documents", name="practices:add_document")
+    async def add_document(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, fiche_id: UUID, data: MultipartData
+    ) -> Any:
+        city = await load_city(db_session, city_id)
+        fiche = await load_city_fiche(db_session, city_id, fiche_id)
+        upload = data.get("file")
+        raw = await upload.read(services.MAX_DOCUMENT_BYTES + 1) if isinstance(upload, UploadFile) else b""
+        try:
+            await services.add_document(
+                db_session,
+                fiche,
+                title=str(data.get("title", "")),
+                original_name=upload.filename if isinstance(upload, UploadFile) else "",
+                raw=raw,
+                directory=upload_dir(request),
+                actor=identity_of(request),
+            )
+        except PracticeError as exc:
+            errors = {f"document_{exc.field}": _(exc.message)}
+            values = form_values(fiche) | {"document": {k: v for k, v in data.items() if k != "file"}}
+            return await self._form(db_session, city, fiche, values, errors, 422)
+        flash(request, _("The document is added."), "success")
+        return await see_other(db_session, f"{BASE}/cities/{city.id}/fiches/{fiche.id}/edit")
+
+    @post("/{fiche_id:uuid}/documents/{document_id:uuid}/delete", name="practices:delete_document")
+    async def delete_document(
+        self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, fiche_id: UUID, document_id: UUID
+    ) -> Any:
+        fiche = await load_city_fiche(db_session, city_id, fiche_id)
+        document = await db_session.get(FicheDocument, document_id)
+        if document is None or document.fiche_id != fiche.id:
+            raise NotFoundException(_("No such document."))
+        try:
+            await services.delete_document(db_session, fiche, document, upload_dir(request), actor=identity_of(request))
+        except PracticeError as exc:
+            flash(request, _(exc.message), "error")
+        else:
+            flash(request, _("The document is removed."), "success")
+        return await see_other(db_session, f"{BASE}/cities/{city_id}/fiches/{fiche.id}/edit")
+
     @post("/{fiche_id:uuid}/submit", name="practices:submit")
     async def submit(self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, fiche_id: UUID) -> Any:
         fiche = await load_city_fiche(db_session, city_id, fiche_id)
@@ -473,6 +561,22 @@ def fiche_out(view: FicheView) -> FicheOut:
                 thumbnail_url=f"{BASE}/images/{i.id}/thumbnail",
             )
             for i in view.images
+        ],
+        documents=[
+            DocumentOut(id=d.id, title=d.title, size_bytes=d.size_bytes, url=f"{BASE}/documents/{d.id}")
+            for d in view.documents
+        ],
+        commitments=[
+            LinkedCommitmentOut(
+                commitment_id=c.commitment_id,
+                title=c.title,
+                city_id=c.city_id,
+                city_name=c.city_name,
+                due_date=c.due_date,
+                reason=c.reason,
+                url=f"/commitments/{c.commitment_id}",
+            )
+            for c in view.commitments
         ],
     )
 
@@ -609,9 +713,11 @@ class CityFichesApi(Controller):
 
 route_handlers: list[ControllerRouterHandler] = [
     library,
+    fiche_map_page,
     fiche_page,
     image_file,
     image_thumbnail,
+    document_file,
     rules_page,
     inventory_page,
     CityFichesController,

@@ -208,8 +208,13 @@ async def load(session: AsyncSession) -> None:
         sa = await services.start_self_assessment(
             session, lead.id, SelfAssessmentInput(target_group="local_police"), user_id=None, actor=None
         )
-        own = RatingInput(knowledge=levels[i % 3], know_how=levels[(i + 1) % 2], interpersonal=levels[i % 2])
-        await services.rate_self(session, sa, own)
+        # rated topic by topic (each area's level follows from its topics)
+        topics = {
+            f"topic.{area['key']}.{topic['key']}": levels[(i + n + a) % 3 if a == 0 else (i + n) % 2]
+            for a, area in enumerate(services.areas())
+            for n, topic in enumerate(area["topics"])
+        }
+        await services.rate_self(session, sa, RatingInput.model_validate(topics))
         if i % 3 == 0:
             await services.rate_by_supervisor(
                 session,

@@ -178,6 +178,7 @@ class SelfAssessment(AuditedBase):
     __tablename__ = "training_self_assessment"
     __table_args__ = (
         Index("ix_training_self_assessment_city_id_target_group", "city_id", "target_group"),
+        Index("ix_training_self_assessment_user_id_created_at", "user_id", "created_at"),
         UniqueConstraint("token", name="uq_training_self_assessment_token"),
     )
 
@@ -193,6 +194,10 @@ class SelfAssessment(AuditedBase):
     own_levels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     """area → level the person gives themself; empty until answered."""
     supervisor_levels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    own_topics: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    """"area.topic" → level, when the person rated the topics of their profile's cells (then ``own_levels`` holds
+    each area's level derived from its topics)."""
+    supervisor_topics: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     completed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
 

@@ -110,15 +110,71 @@ class AnswerInput(Form):
         return {item: int(getattr(self, item)) for item in LIKERT_ITEMS}
 
 
-class RatingInput(Form):
-    """Levels for the three knowledge areas (own rating, or a supervisor's)."""
+TOPIC_PREFIX = "topic."
+"""Form fields ``topic.<area>.<topic key>`` carry a level per topic of the profile's cells."""
 
-    knowledge: Level
-    know_how: Level
-    interpersonal: Level
+
+def area_from_topics(levels: list[str]) -> str:
+    """An area's level from its topics' levels: the mean rank (1 basic … 3 advanced), rounded half up."""
+    ranks = {"basic": 1, "intermediate": 2, "advanced": 3}
+    mean = sum(ranks[lv] for lv in levels) / len(levels)
+    return {1: "basic", 2: "intermediate", 3: "advanced"}[int(mean + 0.5)]
+
+
+class RatingInput(Form):
+    """Levels for the three knowledge areas (own rating, or a supervisor's), given per area or per topic.
+
+    Topic levels arrive as ``topics`` (``{"area.topic": level}``) or, from an HTML form, as fields
+    ``topic.<area>.<topic>``; an area without its own level gets the level derived from its topics."""
+
+    knowledge: Level | None = None
+    know_how: Level | None = None
+    interpersonal: Level | None = None
+    topics: dict[Annotated[str, Field(max_length=130)], Level] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_topics(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        topics = dict(data.get("topics") or {})
+        for key, value in list(data.items()):
+            if isinstance(key, str) and key.startswith(TOPIC_PREFIX) and value:
+                topics[key[len(TOPIC_PREFIX) :]] = value
+        for area in AREAS:
+            if data.get(area) == "":
+                data[area] = None
+        data["topics"] = topics
+        return data
+
+    @model_validator(mode="after")
+    def _every_area(self) -> RatingInput:
+        for key in self.topics:
+            area, _, topic = key.partition(".")
+            if area not in AREAS or not topic:
+                raise ValueError("A topic must be given as area.topic.")
+        for area in AREAS:
+            if getattr(self, area) is None:
+                mine = [str(v) for k, v in self.topics.items() if k.startswith(area + ".")]
+                if not mine:
+                    raise ValueError("Choose a level for each knowledge area or for its topics.")
+                setattr(self, area, Level(area_from_topics(mine)))
+        return self
 
     def levels(self) -> dict[str, str]:
         return {area: str(getattr(self, area)) for area in AREAS}
+
+    def topic_levels(self) -> dict[str, str]:
+        return {key: str(level) for key, level in self.topics.items()}
+
+
+class MySelfAssessmentInput(Form):
+    """A signed-in person opens a self-assessment for themself, in one of their cities."""
+
+    city_id: UUID
+    target_group: Annotated[str, Field(max_length=60)]
+    phase: Literal["standalone", "before", "after"] = "standalone"
 
 
 class SelfAssessmentInput(Form):
@@ -182,6 +238,23 @@ class SessionOut(BaseModel):
     registered: int
     waiting: int
     closed: bool
+
+
+class TopicGapOut(BaseModel):
+    target_group: str
+    area: str
+    topic: str
+    target_level: str | None
+    people: int
+    mean_assessed: float | None
+    gap: float | None
+
+
+class PlanItemOut(BaseModel):
+    curriculum_id: UUID
+    title: str
+    covered_gap: float
+    cells: list[str]
 
 
 class GapOut(BaseModel):

@@ -25,6 +25,7 @@ from covenant.events import outbox
 from covenant.i18n import N_
 from covenant.notifications import queue_mail
 from covenant.plugins import CycleSection, ReportSection
+from covenant.web.pagination import DEFAULT_PAGE_SIZE, Page
 from modules.training.events import SessionEvaluated
 from modules.training.models import (
     AREAS,
@@ -45,6 +46,7 @@ from modules.training.models import (
 from modules.training.schemas import (
     AnswerInput,
     CurriculumInput,
+    MySelfAssessmentInput,
     ProfileInput,
     RatingInput,
     SelfAssessmentInput,
@@ -700,16 +702,30 @@ async def self_assessment_by_token(session: AsyncSession, token: str) -> SelfAss
     return found
 
 
+async def _check_topics(session: AsyncSession, sa: SelfAssessment, data: RatingInput) -> None:
+    """Topic levels must name topics of the profile's cells."""
+    if not data.topics:
+        return
+    row = next((r for r in await matrix(session) if r.group.key == sa.target_group), None)
+    allowed = {f"{area}.{t}" for area, cell in (row.cells.items() if row else []) for t in cell.topics}
+    if any(key not in allowed for key in data.topics):
+        raise TrainingError("topics", N_("This topic is not part of the profile's competence matrix cells."))
+
+
 async def rate_self(session: AsyncSession, sa: SelfAssessment, data: RatingInput) -> None:
     if sa.completed_at is not None:
         raise TrainingError("token", N_("This self-assessment has already been answered."))
+    await _check_topics(session, sa, data)
     sa.own_levels = data.levels()
+    sa.own_topics = data.topic_levels()
     sa.completed_at = datetime.now(UTC)
     await session.flush()
 
 
 async def rate_by_supervisor(session: AsyncSession, sa: SelfAssessment, data: RatingInput, *, actor: Actor) -> None:
+    await _check_topics(session, sa, data)
     sa.supervisor_levels = data.levels()
+    sa.supervisor_topics = data.topic_levels()
     audit.record(
         session,
         actor=actor,
@@ -719,6 +735,35 @@ async def rate_by_supervisor(session: AsyncSession, sa: SelfAssessment, data: Ra
         after={"rated": True},
     )
     await session.flush()
+
+
+async def start_my_self_assessment(
+    session: AsyncSession, identity: Identity, data: MySelfAssessmentInput
+) -> SelfAssessment:
+    """A signed-in staff member opens a self-assessment for themself, in a city they work for."""
+    if data.city_id not in identity.cities():
+        raise TrainingError("city_id", N_("You can only assess yourself for a city you work for."))
+    return await start_self_assessment(
+        session,
+        data.city_id,
+        SelfAssessmentInput(target_group=data.target_group, phase=data.phase),
+        user_id=identity.user_id,
+        actor=identity,
+    )
+
+
+async def my_self_assessments(session: AsyncSession, user_id: UUID) -> list[SelfAssessment]:
+    return list(
+        await session.scalars(
+            select(SelfAssessment).where(SelfAssessment.user_id == user_id).order_by(SelfAssessment.created_at.desc())
+        )
+    )
+
+
+async def my_self_assessment(session: AsyncSession, user_id: UUID | None, assessment_id: UUID) -> SelfAssessment | None:
+    """One of the user's own self-assessments (None for anybody else's)."""
+    sa = await session.get(SelfAssessment, assessment_id)
+    return sa if sa is not None and user_id is not None and sa.user_id == user_id else None
 
 
 @dataclass
@@ -793,6 +838,179 @@ async def recommended_curricula(session: AsyncSession, gaps: list[Gap]) -> list[
         if (unit.target_group, unit.area) in wanted and cell not in found[unit.curriculum_id]:
             found[unit.curriculum_id].append(cell)
     return [(published[cid], cells) for cid, cells in found.items()]
+
+
+@dataclass
+class TopicGap:
+    target_group: str
+    area: str
+    topic: str
+    target_level: str | None
+    people: int
+    mean_assessed: float | None
+    gap: float | None
+
+
+def topic_gap_lines(
+    targets: dict[str, dict[str, str]], ratings: list[tuple[str, dict[str, str], dict[str, str]]]
+) -> list[TopicGap]:
+    """Gaps per topic (target group, own topics, supervisor topics), from the people who rated that topic.
+
+    A topic's target is its area's level; the supervisor's rating takes precedence; fewer than
+    :data:`MIN_GROUP_SIZE` people show their size only."""
+    ranks: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for group, own, sup in ratings:
+        for key, level in own.items():
+            ranks[(group, key)].append(LEVEL_RANK[sup.get(key) or level])
+    lines = []
+    for (group, key), values in sorted(ranks.items()):
+        area, _, topic = key.partition(".")
+        target = targets.get(group, {}).get(area)
+        tr = LEVEL_RANK.get(target or "")
+        if len(values) < MIN_GROUP_SIZE:
+            lines.append(TopicGap(group, area, topic, target, len(values), None, None))
+            continue
+        mean = statistics.fmean(values)
+        gap = round(tr - mean, 2) if tr is not None else None
+        lines.append(TopicGap(group, area, topic, target, len(values), round(mean, 2), gap))
+    return lines
+
+
+async def city_topic_gaps(session: AsyncSession, city_id: UUID) -> list[TopicGap]:
+    """The city's gaps per topic, from the self-assessments rated topic by topic (aggregates only)."""
+    stmt = select(SelfAssessment.target_group, SelfAssessment.own_topics, SelfAssessment.supervisor_topics).where(
+        SelfAssessment.city_id == city_id, SelfAssessment.completed_at.is_not(None)
+    )
+    ratings = [(g, o or {}, s or {}) for g, o, s in (await session.execute(stmt)).all() if o]
+    return topic_gap_lines(await target_levels(session), ratings)
+
+
+def personal_gaps(sa: SelfAssessment, targets: dict[str, str]) -> dict[str, int]:
+    """area → target rank minus the person's assessed rank (the supervisor's where given), for one assessment."""
+    gaps: dict[str, int] = {}
+    for area in AREAS:
+        level = (sa.supervisor_levels or {}).get(area) or (sa.own_levels or {}).get(area)
+        if level and targets.get(area):
+            gaps[area] = LEVEL_RANK[targets[area]] - LEVEL_RANK[level]
+    return gaps
+
+
+@dataclass
+class PlanItem:
+    curriculum: Curriculum
+    covered_gap: int
+    cells: list[str] = field(default_factory=list)
+
+
+async def learning_plan(session: AsyncSession, user_id: UUID) -> list[PlanItem]:
+    """A person's learning plan: published curricula whose units cover the areas where they fall short.
+
+    Uses the person's latest answered self-assessment per profile. A unit counts when it sits on the person's
+    profile and a short area, at a level above the one assessed; curricula come largest covered gap first."""
+    latest: dict[str, SelfAssessment] = {}
+    for sa in await my_self_assessments(session, user_id):
+        if sa.completed_at is not None and sa.target_group not in latest:
+            latest[sa.target_group] = sa
+    if not latest:
+        return []
+    targets = await target_levels(session)
+    short: dict[tuple[str, str], tuple[int, int]] = {}
+    """(group, area) → (gap, assessed rank)."""
+    for group, sa in latest.items():
+        for area, gap in personal_gaps(sa, targets.get(group, {})).items():
+            if gap > 0:
+                assessed = LEVEL_RANK[targets[group][area]] - gap
+                short[(group, area)] = (gap, assessed)
+    if not short:
+        return []
+    rows = await session.execute(
+        select(CurriculumUnit, Curriculum)
+        .join(Curriculum, Curriculum.id == CurriculumUnit.curriculum_id)
+        .where(
+            Curriculum.status == CurriculumStatus.published,
+            CurriculumUnit.target_group.in_({g for g, _ in short}),
+            CurriculumUnit.area.in_({a for _, a in short}),
+        )
+    )
+    plan: dict[UUID, PlanItem] = {}
+    for unit, curriculum in rows.tuples():
+        cell = (unit.target_group, unit.area)
+        if cell not in short or LEVEL_RANK.get(unit.level, 0) <= short[cell][1]:
+            continue
+        item = plan.setdefault(curriculum.id, PlanItem(curriculum, 0))
+        name = f"{unit.target_group}/{unit.area}"
+        if name not in item.cells:
+            item.cells.append(name)
+            item.covered_gap += short[cell][0]
+    return sorted(plan.values(), key=lambda i: (-i.covered_gap, i.curriculum.title))
+
+
+# -- lists with search and pages -------------------------------------------------------------------------
+
+
+def page_of(items: list[Any], number: int, size: int = DEFAULT_PAGE_SIZE) -> Page[Any]:
+    number = max(1, min(number, max(1, -(-len(items) // size))))
+    return Page(items[(number - 1) * size : number * size], len(items), number, size)
+
+
+async def _paged(session: AsyncSession, stmt: Any, number: int, size: int) -> Page[Any]:
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    number = max(1, min(number, max(1, -(-total // size))))
+    items = list(await session.scalars(stmt.limit(size).offset((number - 1) * size)))
+    return Page(items, total, number, size)
+
+
+def _like(text: str) -> str:
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_city_curricula(
+    session: AsyncSession, city_id: UUID, *, q: str = "", status: str = "", number: int = 1, size: int = 10
+) -> Page[Curriculum]:
+    items = await city_curricula(session, city_id)
+    if q.strip():
+        needle = q.strip().lower()
+        items = [c for c in items if needle in c.title.lower() or needle in (c.summary or "").lower()]
+    if status:
+        items = [c for c in items if c.status == status]
+    return page_of(items, number, size)
+
+
+async def search_city_sessions(
+    session: AsyncSession, city_id: UUID, *, q: str = "", number: int = 1, size: int = 10
+) -> Page[TrainingSession]:
+    stmt = select(TrainingSession).where(TrainingSession.city_id == city_id)
+    if q.strip():
+        like = _like(q)
+        stmt = stmt.where(
+            func.lower(TrainingSession.title).like(like, escape="\\")
+            | func.lower(TrainingSession.place).like(like, escape="\\")
+            | func.lower(TrainingSession.trainers).like(like, escape="\\")
+        )
+    return await _paged(session, stmt.order_by(TrainingSession.starts_on.desc(), TrainingSession.id), number, size)
+
+
+async def search_city_self_assessments(
+    session: AsyncSession, city_id: UUID, *, target_group: str = "", phase: str = "", number: int = 1, size: int = 10
+) -> Page[SelfAssessment]:
+    stmt = select(SelfAssessment).where(SelfAssessment.city_id == city_id)
+    if target_group:
+        stmt = stmt.where(SelfAssessment.target_group == target_group)
+    if phase:
+        stmt = stmt.where(SelfAssessment.phase == phase)
+    return await _paged(session, stmt.order_by(SelfAssessment.created_at.desc(), SelfAssessment.id), number, size)
+
+
+async def search_toolbox(session: AsyncSession, *, q: str = "", number: int = 1, size: int = 25) -> Page[ToolboxEntry]:
+    stmt = select(ToolboxEntry)
+    if q.strip():
+        like = _like(q)
+        stmt = stmt.where(
+            func.lower(ToolboxEntry.title).like(like, escape="\\")
+            | func.lower(ToolboxEntry.summary).like(like, escape="\\")
+        )
+    return await _paged(session, stmt.order_by(ToolboxEntry.created_at.desc(), ToolboxEntry.id), number, size)
 
 
 # -- toolbox ---------------------------------------------------------------------------------------

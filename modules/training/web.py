@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -13,7 +14,7 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from covenant.accounts.guards import admin_only, identity_of, requires
+from covenant.accounts.guards import admin_only, identity_of, requires, signed_in
 from covenant.accounts.permissions import MODULE_EDIT, MODULE_REVIEW
 from covenant.cities.models import City
 from covenant.i18n import gettext as _
@@ -37,7 +38,9 @@ from modules.training.schemas import (
     GapOut,
     ItemStats,
     MatrixCellOut,
+    MySelfAssessmentInput,
     ParticipantInput,
+    PlanItemOut,
     ProfileInput,
     RatingInput,
     SelfAssessmentInput,
@@ -96,6 +99,24 @@ def refused(exc: TrainingError) -> ValidationException:
     return ValidationException(_(exc.message), extra=[{"key": exc.field, "message": _(exc.message)}])
 
 
+def _number(value: Any) -> int:
+    try:
+        return max(1, min(int(str(value or 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+def _link(request: AnyRequest, param: str, number: int) -> str:
+    """The current page's address with ``param`` (one list's page number) set, other lists' state kept."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != param] + [(param, str(number))]
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+def topic_names() -> dict[str, Any]:
+    """ "area.topic" → the topic's translated titles."""
+    return {f"{a['key']}.{t['key']}": t["title"] for a in services.areas() for t in a["topics"]}
+
+
 # -- reference pages ---------------------------------------------------------------------------------
 
 
@@ -115,6 +136,7 @@ async def index(request: AnyRequest, db_session: AsyncSession) -> Template:
         "training/index.html",
         cities=cities,
         profiles=len(rows),
+        signed_in=identity.is_authenticated,
         may_review=identity.can(MODULE_REVIEW, module=SLUG),
         **common(),
     )
@@ -148,8 +170,10 @@ async def add_profile(request: AnyRequest, db_session: AsyncSession, data: FormD
 
 
 @get("/toolbox", name="training:toolbox")
-async def toolbox_page(db_session: AsyncSession) -> Template:
-    return page("training/toolbox.html", entries=await services.toolbox(db_session), **common())
+async def toolbox_page(request: AnyRequest, db_session: AsyncSession) -> Template:
+    q = str(request.query_params.get("q", ""))[:100]
+    entries = await services.search_toolbox(db_session, q=q, number=_number(request.query_params.get("page")))
+    return page("training/toolbox.html", entries=entries, q=q, base_url=str(request.url), **common())
 
 
 @get("/report", name="training:report", guards=[review_guard])
@@ -203,16 +227,11 @@ class CityTrainingController(Controller):
     guards = [edit_guard]
 
     async def _workspace(
-        self, db_session: AsyncSession, city: City, status_code: int = 200, **context: Any
+        self, request: AnyRequest, db_session: AsyncSession, city: City, status_code: int = 200, **context: Any
     ) -> Template:
+        query = request.query_params
+        search = {k: str(query.get(k, ""))[:100] for k in ("cq", "cstatus", "sq", "ag", "aphase")}
         gaps = await services.city_gaps(db_session, city.id)
-        assessments = list(
-            await db_session.scalars(
-                select(SelfAssessment)
-                .where(SelfAssessment.city_id == city.id)
-                .order_by(SelfAssessment.created_at.desc())
-            )
-        )
         priority, after_assessment = await services.assessment_recommendations(db_session, city.id)
         context.setdefault("values", {})
         context.setdefault("errors", {})
@@ -222,11 +241,26 @@ class CityTrainingController(Controller):
             priority=priority,
             after_assessment=after_assessment,
             city=city,
-            curricula=await services.city_curricula(db_session, city.id),
-            sessions=await services.city_sessions(db_session, city.id),
+            curricula_page=await services.search_city_curricula(
+                db_session, city.id, q=search["cq"], status=search["cstatus"], number=_number(query.get("cpage"))
+            ),
+            runnable=await services.city_curricula(db_session, city.id),
+            sessions_page=await services.search_city_sessions(
+                db_session, city.id, q=search["sq"], number=_number(query.get("spage"))
+            ),
             gaps=gaps,
+            topic_gaps=await services.city_topic_gaps(db_session, city.id),
+            topic_names=topic_names(),
             recommended=await services.recommended_curricula(db_session, gaps),
-            assessments=assessments,
+            assessments_page=await services.search_city_self_assessments(
+                db_session,
+                city.id,
+                target_group=search["ag"],
+                phase=search["aphase"],
+                number=_number(query.get("apage")),
+            ),
+            search=search,
+            page_link=lambda param, number: _link(request, param, number),
             groups=await group_options(db_session),
             min_group=services.MIN_GROUP_SIZE,
             **context,
@@ -234,8 +268,8 @@ class CityTrainingController(Controller):
         )
 
     @get("/", name="training:city")
-    async def workspace(self, db_session: AsyncSession, city_id: UUID) -> Template:
-        return await self._workspace(db_session, await load_city(db_session, city_id))
+    async def workspace(self, request: AnyRequest, db_session: AsyncSession, city_id: UUID) -> Template:
+        return await self._workspace(request, db_session, await load_city(db_session, city_id))
 
     @post("/curricula", name="training:curriculum_create")
     async def create_curriculum(
@@ -251,7 +285,7 @@ class CityTrainingController(Controller):
             else:
                 flash(request, _("The curriculum is drafted; add its units."), "success")
                 return await see_other(db_session, f"{BASE}/cities/{city.id}/curricula/{c.id}")
-        return await self._workspace(db_session, city, 422, values=data, errors=errors, form="curriculum")
+        return await self._workspace(request, db_session, city, 422, values=data, errors=errors, form="curriculum")
 
     async def _curriculum(
         self, db_session: AsyncSession, city: City, curriculum: Curriculum, status_code: int = 200, **context: Any
@@ -333,7 +367,7 @@ class CityTrainingController(Controller):
             else:
                 flash(request, _("The training session is planned; register its participants."), "success")
                 return await see_other(db_session, f"{BASE}/cities/{city.id}/sessions/{ts.id}")
-        return await self._workspace(db_session, city, 422, values=data, errors=errors, form="session")
+        return await self._workspace(request, db_session, city, 422, values=data, errors=errors, form="session")
 
     async def _session(
         self,
@@ -456,7 +490,7 @@ class CityTrainingController(Controller):
                 link = f"{settings_of(request).base_url.rstrip('/')}{BASE}/self/{sa.token}"
                 flash(request, _("Personal link to send: %(link)s") % {"link": link}, "success")
                 return await see_other(db_session, f"{BASE}/cities/{city.id}/")
-        return await self._workspace(db_session, city, 422, values=data, errors=errors, form="self")
+        return await self._workspace(request, db_session, city, 422, values=data, errors=errors, form="self")
 
     @post("/self-assessments/{assessment_id:uuid}/supervisor", name="training:supervisor_rate")
     async def supervisor(
@@ -472,6 +506,102 @@ class CityTrainingController(Controller):
             await services.rate_by_supervisor(db_session, sa, form, actor=identity_of(request))
             flash(request, _("The supervisor's rating is saved."), "success")
         return await see_other(db_session, f"{BASE}/cities/{city_id}/")
+
+
+# -- my own competences (signed-in staff) -------------------------------------------------------------
+
+
+class MyCompetencesController(Controller):
+    """A city's staff member with an account: their self-assessments, ratings and learning plan."""
+
+    path = "/me"
+    guards = [signed_in]
+
+    async def _overview(
+        self, request: AnyRequest, db_session: AsyncSession, status_code: int = 200, **context: Any
+    ) -> Template:
+        identity = identity_of(request)
+        assert identity.user_id is not None
+        mine = await services.my_self_assessments(db_session, identity.user_id)
+        city_ids = identity.cities()
+        cities = list(await db_session.scalars(select(City).where(City.id.in_(city_ids)).order_by(City.name)))
+        names = {c.id: c.name for c in cities}
+        for sa in mine:
+            if sa.city_id not in names:
+                city = await db_session.get(City, sa.city_id)
+                names[sa.city_id] = city.name if city else ""
+        context.setdefault("values", {})
+        context.setdefault("errors", {})
+        return page(
+            "training/me.html",
+            status_code,
+            assessments=mine,
+            city_names=names,
+            cities=cities,
+            groups=await group_options(db_session),
+            targets=await services.target_levels(db_session),
+            plan=await services.learning_plan(db_session, identity.user_id),
+            **context,
+            **common(),
+        )
+
+    @get("/", name="training:me")
+    async def overview(self, request: AnyRequest, db_session: AsyncSession) -> Template:
+        return await self._overview(request, db_session)
+
+    @post("/", name="training:me_start")
+    async def start(self, request: AnyRequest, db_session: AsyncSession, data: FormData) -> Any:
+        form, errors = validate_form(MySelfAssessmentInput, data)
+        if form is not None:
+            try:
+                sa = await services.start_my_self_assessment(db_session, identity_of(request), form)
+            except TrainingError as exc:
+                errors = {exc.field: _(exc.message)}
+            else:
+                return await see_other(db_session, f"{BASE}/me/{sa.id}")
+        return await self._overview(request, db_session, 422, values=data, errors=errors)
+
+    async def _assessment(
+        self, request: AnyRequest, db_session: AsyncSession, assessment_id: UUID, status_code: int = 200, **context: Any
+    ) -> Template:
+        sa = await services.my_self_assessment(db_session, identity_of(request).user_id, assessment_id)
+        if sa is None:
+            raise NotFoundException(_("No such self-assessment."))
+        row = next((r for r in await services.matrix(db_session) if r.group.key == sa.target_group), None)
+        context.setdefault("values", {})
+        context.setdefault("errors", {})
+        context.setdefault("done", False)
+        return page(
+            "training/me_assessment.html",
+            status_code,
+            sa=sa,
+            row=row,
+            targets=(await services.target_levels(db_session)).get(sa.target_group, {}),
+            topic_names=topic_names(),
+            action=f"{BASE}/me/{sa.id}",
+            **context,
+            **common(),
+        )
+
+    @get("/{assessment_id:uuid}", name="training:me_assessment")
+    async def assessment(self, request: AnyRequest, db_session: AsyncSession, assessment_id: UUID) -> Template:
+        return await self._assessment(request, db_session, assessment_id)
+
+    @post("/{assessment_id:uuid}", name="training:me_rate")
+    async def rate(self, request: AnyRequest, db_session: AsyncSession, assessment_id: UUID, data: FormData) -> Any:
+        sa = await services.my_self_assessment(db_session, identity_of(request).user_id, assessment_id)
+        if sa is None:
+            raise NotFoundException(_("No such self-assessment."))
+        form, errors = validate_form(RatingInput, data)
+        if form is not None:
+            try:
+                await services.rate_self(db_session, sa, form)
+            except TrainingError as exc:
+                errors = {exc.field: _(exc.message)}
+            else:
+                flash(request, _("Your self-assessment is saved."), "success")
+                return await see_other(db_session, f"{BASE}/me/{sa.id}")
+        return await self._assessment(request, db_session, assessment_id, 422, values=data, errors=errors)
 
 
 # -- personal links (no account needed) ---------------------------------------------------------------
@@ -517,6 +647,7 @@ async def self_form(db_session: AsyncSession, token: str) -> Template:
     return page(
         "training/self.html",
         sa=sa,
+        row=await _row_of(db_session, sa),
         targets=levels.get(sa.target_group, {}),
         values={},
         errors={},
@@ -539,8 +670,17 @@ async def self_answer(db_session: AsyncSession, token: str, data: FormData) -> A
             errors = {exc.field: _(exc.message)}
         else:
             await db_session.commit()
-            return page("training/self.html", sa=sa, targets=levels, values={}, errors={}, done=True, **common())
-    return page("training/self.html", 422, sa=sa, targets=levels, values=data, errors=errors, done=False, **common())
+            return page(
+                "training/self.html", sa=sa, row=None, targets=levels, values={}, errors={}, done=True, **common()
+            )
+    row = await _row_of(db_session, sa)
+    return page(
+        "training/self.html", 422, sa=sa, row=row, targets=levels, values=data, errors=errors, done=False, **common()
+    )
+
+
+async def _row_of(db_session: AsyncSession, sa: SelfAssessment) -> services.MatrixRow | None:
+    return next((r for r in await services.matrix(db_session) if r.group.key == sa.target_group), None)
 
 
 # -- JSON API ------------------------------------------------------------------------------------------
@@ -649,6 +789,24 @@ class CityTrainingApi(Controller):
         return [GapOut(**vars(g)) for g in await services.city_gaps(db_session, city_id)]
 
 
+class MyApi(Controller):
+    path = "/me"
+    tags = ["Competence-based training"]
+    guards = [signed_in]
+
+    @get("/learning-plan", name="api:training_my_plan", cache=False)
+    async def plan(self, request: AnyRequest, db_session: AsyncSession) -> list[PlanItemOut]:
+        """The signed-in person's learning plan: curricula covering their largest competence gaps first."""
+        user_id = identity_of(request).user_id
+        assert user_id is not None
+        return [
+            PlanItemOut(
+                curriculum_id=i.curriculum.id, title=i.curriculum.title, covered_gap=i.covered_gap, cells=i.cells
+            )
+            for i in await services.learning_plan(db_session, user_id)
+        ]
+
+
 route_handlers: list[ControllerRouterHandler] = [
     index,
     matrix_page,
@@ -658,9 +816,10 @@ route_handlers: list[ControllerRouterHandler] = [
     report_csv,
     ReviewController,
     CityTrainingController,
+    MyCompetencesController,
     questionnaire,
     answer,
     self_form,
     self_answer,
 ]
-api_route_handlers: list[ControllerRouterHandler] = [TrainingApi, CityTrainingApi]
+api_route_handlers: list[ControllerRouterHandler] = [TrainingApi, CityTrainingApi, MyApi]

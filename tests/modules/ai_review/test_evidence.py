@@ -138,5 +138,6 @@ async def test_demo_pages_render(client: Client, sessions: async_sessionmaker[As
     compendium = (await client.get("/m/ai_review/compendium")).text
     assert "Safety feedback chatbot" in compendium
     assert "Post-event facial search" not in compendium  # restricted
+    assert "Place-based patrol planning" in compendium  # predictive policing, public by a reviewer's override
     results = (await client.get("/m/ai_review/survey/results")).text
     assert "4 cities answered" in results

@@ -69,9 +69,15 @@ async def test_city_registers_reviews_and_publishes_and_a_reviewer_signs_off(
     bad = await client.post(base + "/", data=html_entry(short_description="x" * 151), headers=csrf_headers(client))
     assert bad.status_code == 422
     assert "150" in bad.text
+    # Bad input: a public facial recognition entry is refused with the reason.
+    bad = await client.post(
+        base + "/", data=html_entry(category="facial_recognition", biometric_data=True), headers=csrf_headers(client)
+    )
+    assert bad.status_code == 422
+    assert "must be restricted" in bad.text
     response = await client.post(
         base + "/",
-        data=html_entry(category="facial_recognition", biometric_data=True),
+        data=html_entry(category="video_surveillance", biometric_data=True),
         headers=csrf_headers(client),
         follow_redirects=False,
     )
@@ -85,13 +91,13 @@ async def test_city_registers_reviews_and_publishes_and_a_reviewer_signs_off(
     response = await client.post(review, data={"q_is_ai_system": "yes", "submit": "1"}, headers=csrf_headers(client))
     assert response.status_code == 422
     assert "incomplete" in response.text
-    # Complete, high risk (post remote biometric identification), with the FRIA: sent to the reviewers.
-    data = form_answers(all_no(remote_biometric_id=True), FULL_FRIA) | {"submit": "1"}
+    # Complete, high risk (emotion recognition), with the FRIA: sent to the reviewers.
+    data = form_answers(all_no(emotion_recognition=True), FULL_FRIA) | {"submit": "1"}
     response = await client.post(review, data=data, headers=csrf_headers(client), follow_redirects=False)
     assert response.status_code == 303, response.text
     page = (await client.get(review)).text
     assert "High risk" in page
-    assert "Annex III 1(a)" in page
+    assert "Annex III 1(c)" in page
     assert "Awaiting the reviewer" in page
     # Publication needs the confirmation.
     await client.post(f"{base}/{tech_id}/publish", data={}, headers=csrf_headers(client))

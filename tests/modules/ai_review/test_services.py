@@ -25,7 +25,7 @@ async def new_entry(session: AsyncSession, city_id: object, **overrides: object)
 async def test_incomplete_or_contradictory_reviews_cannot_be_submitted_or_signed_off(
     session: AsyncSession, cities: Cities
 ) -> None:
-    t = await new_entry(session, cities.a, category="facial_recognition", personal_data=False)
+    t = await new_entry(session, cities.a, category="facial_recognition", personal_data=False, visibility="restricted")
     await services.save_review(session, t, ReviewInput(answers={"is_ai_system": True}), actor=None)
     with pytest.raises(ReviewError, match="incomplete"):
         await services.submit_review(session, t, actor=None)

@@ -236,3 +236,9 @@ async def test_demo_is_idempotent(sessions: async_sessionmaker[AsyncSession], ci
     async with sessions() as session:
         done = await services.completed_evaluations(session)
     assert [(m.name, e.verdict) for e, m, _c in done] == [("Neighbourhood sports in Nekkerspoel", "continue")]
+    async with sessions() as session:
+        (initiative,) = await services.city_initiatives(session, cities.a)
+        assert len(await services.rubric_history(session, initiative.id)) == 2
+        (board,) = await services.initiative_boards(session, initiative.id)
+        assert len((await services.board_entries(session, board.id))["strengths"]) == 2
+        assert len(await services.initiative_lessons(session, initiative.id)) == 1
