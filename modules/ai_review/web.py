@@ -20,6 +20,7 @@ from covenant.accounts.guards import identity_of, requires
 from covenant.accounts.permissions import MODULE_EDIT, MODULE_REVIEW
 from covenant.cities.models import City
 from covenant.i18n import gettext as _
+from covenant.web.deps import load_city
 from covenant.web.forms import FormData, page, see_other, validate_form
 from covenant.web.pagination import clamp
 from modules.ai_review import rules, services
@@ -71,13 +72,6 @@ def labels() -> dict[str, Any]:
         "risk_labels": RISK_LABELS,
         "review_status_labels": REVIEW_STATUS_LABELS,
     }
-
-
-async def load_city(db_session: AsyncSession, city_id: UUID) -> City:
-    city = await db_session.get(City, city_id)
-    if city is None:
-        raise NotFoundException(_("No such city."))
-    return city
 
 
 async def load_city_technology(db_session: AsyncSession, city_id: UUID, technology_id: UUID) -> Technology:

@@ -19,6 +19,7 @@ from covenant.accounts.guards import identity_of, requires, signed_in
 from covenant.accounts.permissions import MODULE_EDIT, MODULE_REVIEW
 from covenant.cities.models import City
 from covenant.i18n import gettext as _
+from covenant.web.deps import load_city
 from covenant.web.forms import FormData, MultipartData, page, see_other, validate_form
 from covenant.web.pagination import clamp
 from modules.cohesion import services
@@ -69,13 +70,6 @@ BASE = "/m/cohesion"
 MAX_CSV_BYTES = 5 * 1024 * 1024
 edit_guard = requires(MODULE_EDIT, city_param="city_id", module=SLUG)
 review_guard = requires(MODULE_REVIEW, module=SLUG)
-
-
-async def load_city(db_session: AsyncSession, city_id: UUID) -> City:
-    city = await db_session.get(City, city_id)
-    if city is None:
-        raise NotFoundException(_("No such city."))
-    return city
 
 
 async def load_measure(db_session: AsyncSession, city_id: UUID, measure_id: UUID) -> Measure:

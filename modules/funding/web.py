@@ -24,6 +24,7 @@ from covenant.accounts.permissions import MODULE_EDIT
 from covenant.cities.models import City
 from covenant.commitments.models import Commitment
 from covenant.i18n import gettext as _
+from covenant.web.deps import load_city
 from covenant.web.forms import FormData, MultipartData, page, see_other, settings_of, validate_form
 from covenant.web.pagination import clamp
 from modules.funding import services
@@ -72,13 +73,6 @@ def labels() -> dict[str, Any]:
         "form_labels": FORM_LABELS,
         "deadline_model_labels": DEADLINE_MODEL_LABELS,
     }
-
-
-async def load_city(db_session: AsyncSession, city_id: UUID) -> City:
-    city = await db_session.get(City, city_id)
-    if city is None:
-        raise NotFoundException(_("No such city."))
-    return city
 
 
 def refused(exc: FundingError) -> ValidationException:

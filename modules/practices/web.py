@@ -22,6 +22,7 @@ from covenant.accounts.guards import admin_only, identity_of, requires
 from covenant.accounts.permissions import MODULE_EDIT, MODULE_REVIEW
 from covenant.cities.models import City, SizeClass
 from covenant.i18n import gettext as _
+from covenant.web.deps import load_city
 from covenant.web.forms import FormData, MultipartData, page, see_other, settings_of, validate_form
 from covenant.web.pagination import clamp
 from modules.practices import services
@@ -61,13 +62,6 @@ review_guard = requires(MODULE_REVIEW, module=SLUG)
 
 def upload_dir(request: AnyRequest) -> Path:
     return settings_of(request).var_dir / "uploads" / SLUG
-
-
-async def load_city(db_session: AsyncSession, city_id: UUID) -> City:
-    city = await db_session.get(City, city_id)
-    if city is None:
-        raise NotFoundException(_("No such city."))
-    return city
 
 
 async def load_city_fiche(db_session: AsyncSession, city_id: UUID, fiche_id: UUID) -> PracticeFiche:

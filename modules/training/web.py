@@ -18,6 +18,7 @@ from covenant.accounts.guards import admin_only, identity_of, requires, signed_i
 from covenant.accounts.permissions import MODULE_EDIT, MODULE_REVIEW
 from covenant.cities.models import City
 from covenant.i18n import gettext as _
+from covenant.web.deps import load_city
 from covenant.web.forms import FormData, page, see_other, settings_of, validate_form
 from modules.training import services
 from modules.training.models import (
@@ -68,13 +69,6 @@ def common() -> dict[str, Any]:
         "likert_items": LIKERT_ITEMS,
         "likert_labels": LIKERT_LABELS,
     }
-
-
-async def load_city(db_session: AsyncSession, city_id: UUID) -> City:
-    city = await db_session.get(City, city_id)
-    if city is None:
-        raise NotFoundException(_("No such city."))
-    return city
 
 
 async def load_curriculum(db_session: AsyncSession, city_id: UUID, curriculum_id: UUID) -> Curriculum:

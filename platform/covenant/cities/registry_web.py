@@ -18,8 +18,9 @@ from covenant.accounts.permissions import CITY_EDIT_PROFILE
 from covenant.cities import services
 from covenant.cities.models import City
 from covenant.cities.schemas import MunicipalityForm, NewAuthorityForm
-from covenant.cities.web import load_city, template_context
+from covenant.cities.web import template_context
 from covenant.i18n import gettext as _
+from covenant.web.deps import load_city
 from covenant.web.forms import AnyRequest, FormData, page, see_other, validate_form
 
 AUTHORITY_DEFAULTS = {"authority_type": "municipality"}

@@ -40,6 +40,7 @@ from covenant.cities.schemas import (
 from covenant.commitments.services import commitment_counts, public_commitments_of
 from covenant.i18n import N_
 from covenant.i18n import gettext as _
+from covenant.web.deps import load_city
 from covenant.web.forms import FormData, MultipartData, page, see_other, settings_of, validate_form
 from covenant.web.pagination import Page, clamp
 
@@ -67,13 +68,6 @@ SORT_LABELS: dict[str, str] = {
     "adhesion_date": N_("Adhesion date"),
 }
 ROLE_LABELS: dict[str, str] = {"mayors_office": N_("Mayor's office"), "contributor": N_("Contributor")}
-
-
-async def load_city(db_session: AsyncSession, city_id: UUID) -> City:
-    city = await db_session.get(City, city_id)
-    if city is None:
-        raise NotFoundException(_("No such city."))
-    return city
 
 
 def template_context() -> dict[str, Any]:

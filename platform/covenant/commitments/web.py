@@ -30,6 +30,7 @@ from covenant.commitments.schemas import (
 )
 from covenant.commitments.services import CommitmentError, CommitmentFilters, CommitmentView, CsvImportError
 from covenant.i18n import gettext as _
+from covenant.web.deps import load_city
 from covenant.web.forms import FormData, MultipartData, page, see_other, validate_form
 from covenant.web.pagination import clamp
 
@@ -47,13 +48,6 @@ def known_modules(request: AnyRequest) -> list[str]:
 
 def module_options(request: AnyRequest) -> list[tuple[str, str]]:
     return [(module.slug, module.title) for module in request.app.state.registry]
-
-
-async def load_city(db_session: AsyncSession, city_id: UUID) -> City:
-    city = await db_session.get(City, city_id)
-    if city is None:
-        raise NotFoundException(_("No such city."))
-    return city
 
 
 async def load_city_commitment(db_session: AsyncSession, city_id: UUID, commitment_id: UUID) -> Commitment:
