@@ -26,6 +26,7 @@ complete FRIA). Sign-off records ``ai_review.technology_reviewed`` in the outbox
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -1173,3 +1174,108 @@ async def load_legal_seed(session: AsyncSession) -> int:
             await add_legal_development(session, data, actor=None)
             added += 1
     return added
+
+
+# -- EU-funded projects (reference data of the compendium) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class EUProject:
+    """An EU-funded project the Action Plan names, from `seed/eu_projects.yaml` (no table, no migration)."""
+
+    acronym: str
+    full_name: str
+    programme: str
+    years: str
+    category: str
+    summary_en: str
+    summary_fr: str
+    link: str
+    source: str
+
+    def summary(self, locale: str) -> str:
+        return self.summary_fr if locale.startswith("fr") and self.summary_fr else self.summary_en
+
+
+EU_PROJECTS_PATH = Path(__file__).parent / "seed" / "eu_projects.yaml"
+
+
+@functools.cache
+def eu_projects() -> tuple[EUProject, ...]:
+    """The seed's EU-funded projects, read once at the first request; unknown categories fall to `other`."""
+    specs = yaml.safe_load(EU_PROJECTS_PATH.read_text(encoding="utf-8")) or []
+    known = {c.value for c in Category}
+    projects = []
+    for spec in specs:
+        values = {f: str(spec.get(f) or "") for f in EUProject.__dataclass_fields__}
+        if values["category"] not in known:
+            values["category"] = Category.other.value
+        projects.append(EUProject(**values))
+    return tuple(projects)
+
+
+COMPENDIUM_CSV_FIELDS = (
+    "kind",
+    "category",
+    "name",
+    "city_or_programme",
+    "country_or_years",
+    "status",
+    "summary",
+    "link",
+)
+
+
+def compendium_csv(rows: Sequence[RegisterRow], projects: Sequence[EUProject]) -> str:
+    """Register entries then EU-funded projects in one table, every text cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COMPENDIUM_CSV_FIELDS)
+    for row in rows:
+        t = row.technology
+        cells = ("register", t.category, t.name, row.city_name, row.country_code, t.status, t.short_description, "")
+        writer.writerow([csv_cell(str(c)) for c in cells])
+    for p in projects:
+        name = f"{p.acronym} ({p.full_name})" if p.full_name else p.acronym
+        cells = ("eu_project", p.category, name, p.programme, p.years, "", p.summary_en, p.link)
+        writer.writerow([csv_cell(c) for c in cells])
+    return out.getvalue()
+
+
+def _md(text: str) -> str:
+    """Plain text for a Markdown line: no line breaks, no table pipes, no raw HTML."""
+    return " ".join(str(text).split()).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def compendium_markdown(
+    groups: Sequence[tuple[str, Sequence[RegisterRow], Sequence[EUProject]]],
+    *,
+    category_label: Any,
+    status_label: Any,
+    title: str,
+    register_heading: str,
+    projects_heading: str,
+    locale: str,
+) -> str:
+    """The compendium as a Markdown annex: one section per category, register entries then EU projects."""
+    lines = [f"# {_md(title)}", ""]
+    for category, rows, projects in groups:
+        lines += [f"## {_md(category_label(category))}", ""]
+        if rows:
+            lines += [f"### {_md(register_heading)}", ""]
+            for row in rows:
+                t = row.technology
+                lines.append(
+                    f"- **{_md(t.name)}** — {_md(row.city_name)} ({_md(row.country_code)}), "
+                    f"{_md(status_label(t.status))}: {_md(t.short_description)}"
+                )
+            lines.append("")
+        if projects:
+            lines += [f"### {_md(projects_heading)}", ""]
+            for p in projects:
+                name = f"**{_md(p.acronym)}**" + (f" ({_md(p.full_name)})" if p.full_name else "")
+                extra = "".join(f", {_md(x)}" for x in (p.years,) if x)
+                link = f" <{p.link}>" if p.link.startswith("https://") else ""
+                lines.append(f"- {name} — {_md(p.programme)}{extra}: {_md(p.summary(locale))}{link}")
+            lines.append("")
+    return "\n".join(lines)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from covenant.accounts.guards import identity_of, requires
 from covenant.accounts.permissions import MODULE_EDIT, MODULE_REVIEW
 from covenant.cities.models import City
+from covenant.i18n import current_locale
 from covenant.i18n import gettext as _
 from covenant.web.deps import load_city
 from covenant.web.forms import FormData, page, see_other, validate_form
@@ -601,15 +602,67 @@ class LegalController(Controller):
 # -- the compendium ---------------------------------------------------------------------------------
 
 
+CompendiumGroup = tuple[str, list[services.RegisterRow], list[services.EUProject]]
+
+
+async def compendium_groups(db_session: AsyncSession) -> tuple[list[CompendiumGroup], int]:
+    """Public register entries and the Action Plan's EU-funded projects, grouped by category in enum order."""
+    rows = await services.all_public(db_session, RegisterFilters())
+    by_rows: dict[str, list[services.RegisterRow]] = {}
+    for row in rows:
+        by_rows.setdefault(row.technology.category, []).append(row)
+    by_projects: dict[str, list[services.EUProject]] = {}
+    for project in services.eu_projects():
+        by_projects.setdefault(project.category, []).append(project)
+    groups: list[CompendiumGroup] = [
+        (str(c.value), by_rows.get(c.value, []), by_projects.get(c.value, []))
+        for c in Category
+        if c.value in by_rows or c.value in by_projects
+    ]
+    return groups, len(rows)
+
+
 @get("/compendium", name="ai_review:compendium")
 async def compendium(db_session: AsyncSession) -> Template:
-    """The public register's experiments grouped by category: an annex for a position paper (print it)."""
-    rows = await services.all_public(db_session, RegisterFilters())
-    groups: dict[str, list[services.RegisterRow]] = {}
-    for row in rows:
-        groups.setdefault(row.technology.category, []).append(row)
-    ordered = [(c.value, groups[c.value]) for c in Category if c.value in groups]
-    return page("ai_review/compendium.html", groups=ordered, total=len(rows), **labels())
+    """Public experiments and EU-funded projects grouped by category: an annex for a position paper."""
+    groups, total = await compendium_groups(db_session)
+    return page(
+        "ai_review/compendium.html",
+        groups=groups,
+        total=total,
+        projects_total=len(services.eu_projects()),
+        locale=current_locale(),
+        **labels(),
+    )
+
+
+@get("/compendium.md", name="ai_review:compendium_md")
+async def compendium_md(db_session: AsyncSession) -> Response[bytes]:
+    """The compendium as Markdown, to paste as an annex of a position paper."""
+    groups, _total = await compendium_groups(db_session)
+    body = services.compendium_markdown(
+        groups,
+        category_label=lambda c: _(CATEGORY_LABELS.get(c) or c),
+        status_label=lambda s: _(STATUS_LABELS.get(s) or s),
+        title=_("Compendium of safe and smart city experiments"),
+        register_heading=_("Experiments from the public register"),
+        projects_heading=_("EU-funded projects named in the Action Plan"),
+        locale=current_locale(),
+    )
+    return Response(
+        body.encode(),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="compendium.md"', "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@get("/compendium.csv", name="ai_review:compendium_csv")
+async def compendium_csv(db_session: AsyncSession) -> Response[bytes]:
+    """The compendium as CSV: register entries and EU-funded projects in one table."""
+    groups, _total = await compendium_groups(db_session)
+    rows = [row for _c, rs, _ps in groups for row in rs]
+    projects = [p for _c, _rs, ps in groups for p in ps]
+    return csv_response(services.compendium_csv(rows, projects), "compendium.csv")
 
 
 # -- reviewers --------------------------------------------------------------------------------------
@@ -856,6 +909,8 @@ route_handlers: list[ControllerRouterHandler] = [
     legal_add,
     LegalController,
     compendium,
+    compendium_md,
+    compendium_csv,
     CitySurveyController,
     register_csv,
     register_json,
