@@ -168,3 +168,38 @@ async def test_a_signed_in_users_switch_becomes_their_saved_preference(
         assert await session.scalar(select(User.locale).where(User.email == "maire@nice.example")) == "es"
     client.cookies.delete("covenant_locale")
     assert '<html lang="es">' in (await client.get("/", headers={"accept-language": "it"})).text
+
+
+def test_validation_messages_are_in_the_readers_language() -> None:
+    from pydantic import BaseModel, Field, ValidationError
+
+    from covenant.web.validation import message_for
+
+    class Pledge(BaseModel):
+        title: str = Field(min_length=1)
+        population: int = Field(gt=0)
+
+    try:
+        Pledge.model_validate({"title": "", "population": "0"})
+    except ValidationError as exc:
+        errors = exc.errors()
+    token = i18n.set_locale("fr")
+    try:
+        assert [message_for(e) for e in errors] == ["Ce champ est obligatoire.", "Saisissez un nombre supérieur à 0."]
+    finally:
+        i18n.reset_locale(token)
+    assert message_for(errors[1]) == "Enter a number greater than 0."
+
+
+async def test_a_french_form_shows_french_field_messages(admin_client: AsyncTestClient[Litestar]) -> None:
+    from tests.fixtures.web import csrf_headers
+
+    admin_client.cookies.set("covenant_locale", "fr")
+    await admin_client.get("/admin/cities/new")
+    response = await admin_client.post(
+        "/admin/cities/new",
+        data={"authority_type": "region", "name": "Région test", "country_code": "FR", "population": "0"},
+        headers=csrf_headers(admin_client),
+    )
+    assert response.status_code == 422
+    assert "Saisissez un nombre supérieur à 0." in response.text

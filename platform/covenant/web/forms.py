@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant.config import Settings
+from covenant.web.validation import message_for
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 """A url-encoded form body; validate it with :func:`validate_form`."""
@@ -30,7 +31,7 @@ def validate_form(schema: type[FormSchema], data: dict[str, Any]) -> tuple[FormS
         errors: dict[str, str] = {}
         for error in exc.errors(include_url=False):
             field = ".".join(str(part) for part in error["loc"][:1]) or "form"
-            errors.setdefault(field, str(error["msg"]).removeprefix("Value error, "))
+            errors.setdefault(field, message_for(error))
         return None, errors
 
 

@@ -203,7 +203,7 @@ async def test_a_signed_in_office_applies_with_its_letter(
         (b"GIF89a", {}, "letter", "must be a PDF"),
         (b"%PDF-" + b"0" * (10 * 1024 * 1024), {}, "letter", "larger than 10 MB"),
         (b"", {}, "letter", "Attach the commitment letter"),
-        (PDF, {"adhesion_date": "2024-02-31"}, "adhesion_date", "valid date"),
+        (PDF, {"adhesion_date": "2024-02-31"}, "adhesion_date", "Enter a date as YYYY-MM-DD."),
         (PDF, {"adhesion_date": "2999-01-01"}, "adhesion_date", "future"),
         (PDF, {"mandate_end": "2020-01-01"}, "mandate_end", "after the council"),
         (PDF, {"contact_email": "nobody"}, "contact_email", "e-mail address"),
