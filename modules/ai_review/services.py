@@ -388,6 +388,25 @@ def check_visibility(t: Technology) -> None:
         raise ReviewError(RESTRICTION_MESSAGE, "visibility")
 
 
+def _audit(
+    session: AsyncSession,
+    t: Technology,
+    action: str,
+    actor: Identity | UUID | None,
+    before: dict[str, Any] | None = None,
+) -> None:
+    """One audit entry for a change to a register entry, with the entry as it is after the change."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="ai_review_technology",
+        entity_id=t.id,
+        before=before,
+        after=t.snapshot(),
+    )
+
+
 async def allow_public_visibility(
     session: AsyncSession, t: Technology, reason: str, *, actor: Identity | UUID | None
 ) -> Technology:
@@ -405,15 +424,7 @@ async def allow_public_visibility(
     t.public_override_at = datetime.now(UTC)
     t.visibility = Visibility.public
     await session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="ai_review.public_visibility_allowed",
-        entity_type="ai_review_technology",
-        entity_id=t.id,
-        before=before,
-        after=t.snapshot(),
-    )
+    _audit(session, t, "ai_review.public_visibility_allowed", actor, before=before)
     return t
 
 
@@ -427,15 +438,7 @@ async def withdraw_public_override(
     t.public_override_at = None
     _restrict_if_needed(t)
     await session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="ai_review.public_visibility_withdrawn",
-        entity_type="ai_review_technology",
-        entity_id=t.id,
-        before=before,
-        after=t.snapshot(),
-    )
+    _audit(session, t, "ai_review.public_visibility_withdrawn", actor, before=before)
     return t
 
 
@@ -462,14 +465,7 @@ async def create_technology(
     check_visibility(t)
     session.add(t)
     await session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="ai_review.technology_registered",
-        entity_type="ai_review_technology",
-        entity_id=t.id,
-        after=t.snapshot(),
-    )
+    _audit(session, t, "ai_review.technology_registered", actor)
     return t
 
 
@@ -492,15 +488,7 @@ async def update_technology(
         result = classification_of(t)
         t.risk_class = result.risk_class if result.complete else None
     await session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="ai_review.technology_updated",
-        entity_type="ai_review_technology",
-        entity_id=t.id,
-        before=before,
-        after=t.snapshot(),
-    )
+    _audit(session, t, "ai_review.technology_updated", actor, before=before)
     return t
 
 
@@ -536,14 +524,7 @@ async def publish_technology(
     if t.published_at is None:
         t.published_at = datetime.now(UTC)
         await session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="ai_review.technology_published",
-            entity_type="ai_review_technology",
-            entity_id=t.id,
-            after=t.snapshot(),
-        )
+        _audit(session, t, "ai_review.technology_published", actor)
     return t
 
 
@@ -551,14 +532,7 @@ async def unpublish_technology(session: AsyncSession, t: Technology, *, actor: I
     if t.published_at is not None:
         t.published_at = None
         await session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="ai_review.technology_unpublished",
-            entity_type="ai_review_technology",
-            entity_id=t.id,
-            after=t.snapshot(),
-        )
+        _audit(session, t, "ai_review.technology_unpublished", actor)
     return t
 
 
@@ -580,15 +554,7 @@ async def save_review(
     # answers that reveal a law-enforcement or biometric use restrict a public entry (unless a reviewer allowed it)
     _restrict_if_needed(t)
     await session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="ai_review.review_saved",
-        entity_type="ai_review_technology",
-        entity_id=t.id,
-        before=before,
-        after=t.snapshot(),
-    )
+    _audit(session, t, "ai_review.review_saved", actor, before=before)
     return result
 
 
@@ -601,14 +567,7 @@ async def submit_review(session: AsyncSession, t: Technology, *, actor: Identity
     t.review_status = ReviewStatus.submitted
     t.risk_class = result.risk_class
     await session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="ai_review.review_submitted",
-        entity_type="ai_review_technology",
-        entity_id=t.id,
-        after=t.snapshot(),
-    )
+    _audit(session, t, "ai_review.review_submitted", actor)
     return result
 
 
@@ -625,15 +584,7 @@ async def sign_off(
     if not data.approve:
         t.review_status = ReviewStatus.draft
         await session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="ai_review.review_returned",
-            entity_type="ai_review_technology",
-            entity_id=t.id,
-            before=before,
-            after=t.snapshot(),
-        )
+        _audit(session, t, "ai_review.review_returned", actor, before=before)
         return result
     if not result.complete:
         raise ReviewError(N_("An incomplete or contradictory questionnaire cannot be signed off."))
@@ -645,15 +596,7 @@ async def sign_off(
     t.risk_class = result.risk_class
     t.signed_off_at = datetime.now(UTC)
     await session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="ai_review.review_signed_off",
-        entity_type="ai_review_technology",
-        entity_id=t.id,
-        before=before,
-        after=t.snapshot(),
-    )
+    _audit(session, t, "ai_review.review_signed_off", actor, before=before)
     outbox.record(
         session,
         TechnologyReviewed(
