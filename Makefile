@@ -6,13 +6,18 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: help demo serve test lint format migrate install clean i18n
+.PHONY: help demo serve test lint format migrate install clean i18n e2e test-faults fuzz scale-test bench
 
 help:
 	@echo "make demo     set up, migrate the SQLite database, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test     set up and run the whole test suite"
 	@echo "make lint     ruff, mypy, import contracts, migrations in step with the models"
 	@echo "make migrate  apply migrations to the configured database"
+	@echo "make e2e      real-browser journeys and accessibility checks (Debian's chromium)"
+	@echo "make test-faults  kill and stop real processes and services, check nothing is lost"
+	@echo "make fuzz     schemathesis against every JSON route, many examples"
+	@echo "make scale-test   2 web, 2 workers, 2 relays as processes on PostgreSQL + Redis, with kills"
+	@echo "make bench    the benchmark suite, results under benchmarks/results/"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Covenant needs Python 3.11 or newer")'
@@ -45,6 +50,21 @@ lint: install
 	$(BIN)/lint-imports
 	@tmp=$$(mktemp -d); COVENANT_DATABASE_URL= COVENANT_VAR_DIR=$$tmp $(BIN)/covenant db upgrade >/dev/null \
 	  && COVENANT_DATABASE_URL= COVENANT_VAR_DIR=$$tmp $(BIN)/covenant db check; rc=$$?; rm -rf $$tmp; exit $$rc
+
+e2e: install
+	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+test-faults: install
+	$(BIN)/python -m pytest -m faults tests/faults $(PYTEST_ARGS)
+
+fuzz: install
+	COVENANT_FUZZ_EXAMPLES=$${COVENANT_FUZZ_EXAMPLES:-300} $(BIN)/python -m pytest tests/platform/security/test_api_fuzz.py $(PYTEST_ARGS)
+
+scale-test: install
+	$(BIN)/python scripts/scale_test.py
+
+bench: install
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 format: install
 	$(BIN)/ruff format platform modules tests

@@ -170,7 +170,24 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+def _register_module_commands() -> None:
+    """Add each enabled module's commands as ``covenant <slug> …`` (skipped quietly when the settings
+    are invalid: the command that needs them says so)."""
+    try:
+        registry = load_registry(load_settings())
+    except (StartupError, ValidationError):
+        return
+    for module in registry:
+        if not module.commands or module.slug in cli.commands:
+            continue
+        group = click.Group(module.slug, help=f"Action {module.action}: {module.title}.")
+        for command in module.commands:
+            group.add_command(command)
+        cli.add_command(group)
+
+
 def main() -> None:
+    _register_module_commands()
     try:
         cli.main(standalone_mode=False)
     except StartupError as exc:

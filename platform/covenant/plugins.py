@@ -114,6 +114,9 @@ class ActionModule:
     report_section: ReportHook | None = None
     demo_data: DemoHook | None = None
     scheduled_jobs: Sequence[ScheduledJob] = ()
+    commands: Sequence[Any] = ()
+    """Click commands or groups, added to the ``covenant`` command line under the module's slug
+    (``covenant <slug> <command>``)."""
 
     @property
     def queue(self) -> str:

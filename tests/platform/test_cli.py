@@ -61,3 +61,30 @@ def test_upgrade_then_check_on_a_fresh_sqlite_database(tmp_path: Path) -> None:
     check = run(["db", "check"], tmp_path)
     assert check.returncode == 0, check.stderr
     assert (tmp_path / "var" / "covenant.db").exists()
+
+
+def test_module_commands_are_mounted_under_the_module_slug(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import click
+    from click.testing import CliRunner
+    from covenant_testmodule.plugin import module as testmodule
+
+    from covenant import cli as cli_module
+    from covenant.plugins import ModuleRegistry
+
+    @click.command("count", help="Count to N.")
+    @click.argument("n", type=int)
+    def count(n: int) -> None:
+        click.echo(",".join(str(i) for i in range(1, n + 1)))
+
+    registry = ModuleRegistry([dataclasses.replace(testmodule, commands=[count])])
+    monkeypatch.setattr(cli_module, "load_registry", lambda settings: registry)
+    try:
+        cli_module._register_module_commands()
+        result = CliRunner().invoke(cli_module.cli, ["testmodule", "count", "3"])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == "1,2,3"
+        assert "Test module" in CliRunner().invoke(cli_module.cli, ["--help"]).output
+    finally:
+        cli_module.cli.commands.pop("testmodule", None)
