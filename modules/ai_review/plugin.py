@@ -6,7 +6,7 @@ from pathlib import Path
 
 from covenant.i18n import N_
 from covenant.plugins import ActionModule, NavigationEntry
-from modules.ai_review import demo, services, web
+from modules.ai_review import cycle, demo, services, web
 from modules.ai_review.events import TechnologyReviewed
 
 HERE = Path(__file__).parent
@@ -24,6 +24,10 @@ module = ActionModule(
     template_dir=HERE / "templates",
     locale_dir=HERE / "locale",
     publishes=[TechnologyReviewed],
+    subscriptions={
+        "cycle.opened": cycle.open_monitoring_year,
+        "cycle.closed": cycle.close_monitoring_year,
+    },
     navigation=[
         NavigationEntry(N_("Technology register"), "/m/ai_review/", None),
         NavigationEntry(N_("Technology reviews"), "/m/ai_review/reviews/", "module.review"),

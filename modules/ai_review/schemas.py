@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from covenant.i18n import N_
 from modules.ai_review.models import Category, DevelopmentKind, Stance, TechnologyStatus, Visibility
 
 
@@ -65,11 +66,11 @@ class TechnologyInput(Form):
     @model_validator(mode="after")
     def _consistent(self) -> TechnologyInput:
         if self.status == TechnologyStatus.decommissioned and not self.decommission_reason:
-            raise ValueError("Say why the technology was decommissioned.")
+            raise ValueError(N_("Say why the technology was decommissioned."))
         if self.dpia_done and self.dpia_date is None:
-            raise ValueError("Give the date of the data protection impact assessment.")
+            raise ValueError(N_("Give the date of the data protection impact assessment."))
         if self.start_date and self.revision_date and self.revision_date < self.start_date:
-            raise ValueError("The revision date cannot be before the start date.")
+            raise ValueError(N_("The revision date cannot be before the start date."))
         return self
 
 

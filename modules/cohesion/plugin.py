@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant.i18n import N_
 from covenant.plugins import ActionModule, CycleSection, NavigationEntry, ReportSection
-from modules.cohesion import web
+from modules.cohesion import cycle, web
 from modules.cohesion.demo import load_demo
 from modules.cohesion.events import EvaluationCompleted, LessonsPublished
 from modules.cohesion.models import Evaluation, Measure
@@ -68,6 +68,10 @@ module = ActionModule(
     template_dir=HERE / "templates",
     locale_dir=HERE / "locale",
     publishes=[EvaluationCompleted, LessonsPublished],
+    subscriptions={
+        "cycle.opened": cycle.open_monitoring_year,
+        "cycle.closed": cycle.close_monitoring_year,
+    },
     navigation=[NavigationEntry(N_("Social cohesion"), "/m/cohesion/", None)],
     models=["modules.cohesion.models"],
     cycle_section=cycle_section,

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from covenant.i18n import N_
+from covenant.i18n import gettext as _
 from modules.cohesion.models import DESIGNS, INDICATORS, LEVELS
 
 Language = Literal["en", "fr", "es", "it"]
@@ -45,7 +47,7 @@ def _euros_to_cents(value: Any) -> Any:
         try:
             return round(float(cleaned) * 100)
         except ValueError as exc:
-            raise ValueError("Type an amount in euros, e.g. 12500.") from exc
+            raise ValueError(N_("Type an amount in euros, e.g. 12500.")) from exc
     if isinstance(value, int | float):
         return round(value * 100)
     return value
@@ -89,7 +91,10 @@ class MeasureInput(Form):
     @classmethod
     def _level(cls, value: str) -> str:
         if value not in LEVELS:
-            raise ValueError(f"{value!r} is not a level of the prevention pyramid (use one of: {', '.join(LEVELS)}).")
+            raise ValueError(
+                _("%(value)s is not a level of the prevention pyramid (use one of: %(allowed)s).")
+                % {"value": repr(value), "allowed": ", ".join(LEVELS)}
+            )
         return value
 
 
@@ -112,14 +117,20 @@ class EvaluationPlanInput(Form):
     def _indicators(cls, value: list[str]) -> list[str]:
         unknown = [v for v in value if v not in INDICATORS]
         if unknown:
-            raise ValueError(f"Unknown indicator {unknown[0]!r} (use: {', '.join(INDICATORS)}).")
+            raise ValueError(
+                _("Unknown indicator %(value)s (use: %(allowed)s).")
+                % {"value": repr(unknown[0]), "allowed": ", ".join(INDICATORS)}
+            )
         return list(dict.fromkeys(value))
 
     @field_validator("design")
     @classmethod
     def _design(cls, value: str) -> str:
         if value not in DESIGNS:
-            raise ValueError(f"Unknown design {value!r} (use: {', '.join(DESIGNS)}).")
+            raise ValueError(
+                _("Unknown design %(value)s (use: %(allowed)s).")
+                % {"value": repr(value), "allowed": ", ".join(DESIGNS)}
+            )
         return value
 
 
@@ -137,14 +148,14 @@ class WaveInput(Form):
     @classmethod
     def _sd(cls, value: float) -> float:
         if not value > 0:
-            raise ValueError("The standard deviation must be greater than 0.")
+            raise ValueError(N_("The standard deviation must be greater than 0."))
         return value
 
     @field_validator("n")
     @classmethod
     def _n(cls, value: int) -> int:
         if value < 2:
-            raise ValueError("At least 2 respondents are needed (n ≥ 2).")
+            raise ValueError(N_("At least 2 respondents are needed (n ≥ 2)."))
         return value
 
 

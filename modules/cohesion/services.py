@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import yaml
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant import audit
@@ -403,6 +403,21 @@ async def compare(session: AsyncSession, city_ids: list[UUID]) -> list[Pyramid]:
     """3-5 pilot cities side by side (any number is computed; the page asks for 3 to 5)."""
     cities = (await session.scalars(select(City).where(City.id.in_(city_ids)).order_by(City.name))).all()
     return [await pyramid(session, city) for city in cities]
+
+
+async def cities_with_measures_page(session: AsyncSession, *, number: int = 1, size: int = 50) -> Page[Any]:
+    """One page of the cities mapping their measures (name, id, how many), by name: the public index shows
+    it, so its cost must not grow with the number of cities."""
+    total = await session.scalar(select(func.count(func.distinct(Measure.city_id)))) or 0
+    counted = select(Measure.city_id, func.count(Measure.id).label("measures")).group_by(Measure.city_id).subquery()
+    rows = await session.execute(
+        select(City.id, City.name, counted.c.measures)
+        .join(counted, counted.c.city_id == City.id)
+        .order_by(City.name, City.id)
+        .limit(literal_column(str(int(size))))
+        .offset(literal_column(str(max(0, (number - 1) * int(size)))))
+    )
+    return Page(items=[(row, int(row.measures)) for row in rows.all()], total=int(total), number=number, size=size)
 
 
 async def cities_with_measures(session: AsyncSession) -> list[tuple[City, int]]:

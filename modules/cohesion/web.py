@@ -158,10 +158,15 @@ def refused(field: str, message: str) -> ValidationException:
 
 
 @get("/", name="cohesion:index")
-async def index(request: AnyRequest, db_session: AsyncSession) -> Template:
+async def index(
+    request: AnyRequest,
+    db_session: AsyncSession,
+    number: Annotated[int, Parameter(query="page", ge=1, required=False)] = 1,
+) -> Template:
+    number, size = clamp(number, 50)
     return page(
         "cohesion/index.html",
-        cities=await services.cities_with_measures(db_session),
+        cities=await services.cities_with_measures_page(db_session, number=number, size=size),
         evaluations=await services.completed_evaluations(db_session, limit=20),
         lessons=await services.published_lessons(db_session, size=10),
         levels=LEVELS,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant.i18n import N_
 from covenant.plugins import ActionModule, CycleSection, NavigationEntry, Permission, ReportSection, ScheduledJob
-from modules.funding import handlers, services, web
+from modules.funding import cycle, handlers, services, web
 from modules.funding.demo import load_demo
 from modules.funding.events import CallClosing, CallOpened
 from modules.funding.models import Application, ApplicationStatus
@@ -61,6 +61,8 @@ module = ActionModule(
     subscriptions={
         "commitment.published": handlers.match_commitment,
         "assessment.submitted": handlers.match_assessment,
+        "cycle.opened": cycle.open_monitoring_year,
+        "cycle.closed": cycle.close_monitoring_year,
     },
     navigation=[NavigationEntry(N_("EU funding"), "/m/funding/", None)],
     permissions=[

@@ -9,6 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from covenant.i18n import N_
+from covenant.i18n import gettext as _
 from modules.funding.models import THEMES, AdvocacyKind, AdvocacyStatus, ApplicationStatus, DeadlineModel
 
 
@@ -47,7 +49,7 @@ def euros_to_cents(value: Any) -> int | None:
     try:
         return int((Decimal(text) * 100).to_integral_value())
     except InvalidOperation as exc:
-        raise ValueError(f"{value!r} is not an amount in euros.") from exc
+        raise ValueError(_("%(value)s is not an amount in euros.") % {"value": repr(value)}) from exc
 
 
 Amount = Annotated[Annotated[int, Field(ge=0)] | None, BeforeValidator(_blank_to_none)]
@@ -101,28 +103,31 @@ class CallInput(Form):
     @model_validator(mode="after")
     def _coherent(self) -> CallInput:
         if not self.deadlines:
-            raise ValueError("A call needs at least one deadline.")
+            raise ValueError(N_("A call needs at least one deadline."))
         self.deadlines = sorted(set(self.deadlines))
         if self.deadlines[0] < self.opening_date:
-            raise ValueError("A deadline cannot be before the opening date.")
+            raise ValueError(N_("A deadline cannot be before the opening date."))
         if self.deadline_model == DeadlineModel.single_stage and len(self.deadlines) != 1:
-            raise ValueError("A single-stage call has exactly one deadline.")
+            raise ValueError(N_("A single-stage call has exactly one deadline."))
         if self.deadline_model == DeadlineModel.two_stage and len(self.deadlines) != 2:
-            raise ValueError("A two-stage call has exactly two deadlines.")
+            raise ValueError(N_("A two-stage call has exactly two deadlines."))
         if (
             self.min_population is not None
             and self.max_population is not None
             and self.min_population > self.max_population
         ):
-            raise ValueError("The minimum population is above the maximum.")
+            raise ValueError(N_("The minimum population is above the maximum."))
         unknown = [t for t in self.themes if t not in THEMES]
         if unknown:
-            raise ValueError(f"Unknown themes: {', '.join(unknown)} (known: {', '.join(THEMES)}).")
+            raise ValueError(
+                _("Unknown themes: %(values)s (known: %(allowed)s).")
+                % {"values": ", ".join(unknown), "allowed": ", ".join(THEMES)}
+            )
         self.eligible_countries = [c.upper() for c in self.eligible_countries]
         if any(len(c) != 2 for c in self.eligible_countries):
-            raise ValueError("Countries are two-letter ISO codes.")
+            raise ValueError(N_("Countries are two-letter ISO codes."))
         if self.url and not self.url.startswith(("http://", "https://")):
-            raise ValueError("The web address must start with http:// or https://.")
+            raise ValueError(N_("The web address must start with http:// or https://."))
         return self
 
 
@@ -149,9 +154,9 @@ class ApplicationStep(Form):
     def _award(self) -> ApplicationStep:
         if self.status == ApplicationStatus.awarded:
             if self.awarded_cents is None:
-                raise ValueError("An award needs the amount awarded.")
+                raise ValueError(N_("An award needs the amount awarded."))
             if self.eu_share_cents is not None and self.eu_share_cents > self.awarded_cents:
-                raise ValueError("The EU share cannot exceed the amount awarded.")
+                raise ValueError(N_("The EU share cannot exceed the amount awarded."))
         return self
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from covenant.accounts.permissions import MODULE_REVIEW
 from covenant.i18n import N_
 from covenant.plugins import ActionModule, NavigationEntry
-from modules.practices import demo, handlers, services, web
+from modules.practices import cycle, demo, handlers, services, web
 from modules.practices.events import FichePublished
 
 HERE = Path(__file__).parent
@@ -27,6 +27,8 @@ module = ActionModule(
         "city.signed": handlers.invite_new_signatory,
         "assessment.submitted": handlers.recommend_after_assessment,
         "commitment.published": handlers.link_commitment_fiches,
+        "cycle.opened": cycle.open_monitoring_year,
+        "cycle.closed": cycle.close_monitoring_year,
     },
     navigation=[
         NavigationEntry(N_("Good practices"), "/m/practices/", None),

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, model_validator
 
+from covenant.i18n import N_
+from covenant.i18n import gettext as _
 from modules.practices.models import COST_RANGES, MEASURES, PLACE_KINDS
 
 Language = Literal["en", "fr", "es", "it", "de", "nl", "pt", "el", "pl", "lv", "lt", "sl", "hr", "fi", "sk", "ro"]
@@ -74,17 +76,19 @@ class FicheInput(Form):
     @model_validator(mode="after")
     def _known_values(self) -> FicheInput:
         if self.place_kind not in PLACE_KINDS:
-            raise ValueError(f"Unknown kind of place {self.place_kind!r}.")
+            raise ValueError(_("Unknown kind of place %(value)s.") % {"value": repr(self.place_kind)})
         unknown = [m for m in self.measures if m not in MEASURES]
         if unknown:
-            raise ValueError(f"Unknown measures: {', '.join(unknown)}.")
+            raise ValueError(_("Unknown measures: %(values)s.") % {"values": ", ".join(unknown)})
         if self.cost_range not in COST_RANGES:
-            raise ValueError(f"Unknown cost range {self.cost_range!r}.")
+            raise ValueError(_("Unknown cost range %(value)s.") % {"value": repr(self.cost_range)})
         for link in self.links:
             try:
                 _URL.validate_python(link)
             except ValueError as exc:
-                raise ValueError(f"{link!r} is not a web address (http:// or https://).") from exc
+                raise ValueError(
+                    _("%(link)s is not a web address (http:// or https://).") % {"link": repr(link)}
+                ) from exc
         return self
 
 
@@ -101,7 +105,7 @@ class IndicatorInput(Form):
     @model_validator(mode="after")
     def _dates(self) -> IndicatorInput:
         if self.after_date <= self.baseline_date:
-            raise ValueError("The after date must come after the baseline date.")
+            raise ValueError(N_("The after date must come after the baseline date."))
         return self
 
 
@@ -114,7 +118,7 @@ class ReviewInput(Form):
     @model_validator(mode="after")
     def _explained(self) -> ReviewInput:
         if self.decision in ("comment", "request_changes", "reject") and not self.body:
-            raise ValueError("Say what you found: a comment is needed with this decision.")
+            raise ValueError(N_("Say what you found: a comment is needed with this decision."))
         return self
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import secrets
@@ -24,7 +25,7 @@ from uuid import UUID
 import anyio
 import yaml
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import ColumnElement, and_, func, insert, literal_column, select, text
+from sqlalchemy import ColumnElement, String, and_, cast, func, insert, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant import audit
@@ -683,29 +684,60 @@ async def _matching(session: AsyncSession, filters: FicheFilters) -> list[Any]:
     return list(rows)
 
 
+def _has_measure(measure: str) -> ColumnElement[bool]:
+    """The fiche lists ``measure`` (measures are a JSON list of identifiers; its text holds ``"key"``)."""
+    return cast(PracticeFiche.measures, String).contains(f'"{measure}"', autoescape=True)
+
+
 async def search_public(
     session: AsyncSession, filters: FicheFilters, *, number: int = 1, size: int = 20
 ) -> SearchResult:
     """Published fiches matching the words and the facets, newest first, with facet counts.
 
-    The measure facet is applied in Python (measures are a JSON list); the other facets in SQL. Counts are
-    over the matching fiches, so each facet tells how many results choosing it would leave.
+    Counts are over the matching fiches, so each facet tells how many results choosing it would leave. The
+    database counts them (one grouped query per facet) and returns one page of ids: the library's cost
+    does not grow with the number of fiches it holds.
     """
-    rows = await _matching(session, filters)
+    where = await _conditions(session, filters)
+    if filters.measure:
+        where.append(_has_measure(filters.measure))
+    matching = and_(*where)
+
+    async def counts(column: Any) -> list[tuple[Any, int]]:
+        rows = await session.execute(
+            select(column, func.count())
+            .select_from(PracticeFiche)
+            .outerjoin(City, City.id == PracticeFiche.city_id)
+            .where(matching)
+            .group_by(column)
+        )
+        return [(value, int(n)) for value, n in rows.all()]
+
     facets: dict[str, Counter[str]] = {k: Counter() for k in ("measure", "place_kind", "country", "size_class", "year")}
-    for r in rows:
-        facets["measure"].update(r.measures or [])
-        facets["place_kind"][r.place_kind] += 1
-        if r.country_code:
-            facets["country"][r.country_code] += 1
-        if r.size_class:
-            facets["size_class"][r.size_class] += 1
-        if r.year:
-            facets["year"][str(r.year)] += 1
-    ids = [r.id for r in rows[(number - 1) * size : number * size]]
+    for value, n in await counts(cast(PracticeFiche.measures, String)):
+        for measure in json.loads(value) if value else []:
+            facets["measure"][measure] += n
+    total = 0
+    for value, n in await counts(PracticeFiche.place_kind):
+        facets["place_kind"][value] += n
+        total += n
+    for key, column in (("country", City.country_code), ("size_class", City.size_class), ("year", PracticeFiche.year)):
+        for value, n in await counts(column):
+            if value:
+                facets[key][str(value)] += n
+    ids = list(
+        await session.scalars(
+            select(PracticeFiche.id)
+            .outerjoin(City, City.id == PracticeFiche.city_id)
+            .where(matching)
+            .order_by(PracticeFiche.published_at.desc(), PracticeFiche.id.desc())
+            .limit(literal_column(str(int(size))))
+            .offset(literal_column(str(max(0, (number - 1) * int(size)))))
+        )
+    )
     views = await views_of(session, ids)
     return SearchResult(
-        page=Page(items=views, total=len(rows), number=number, size=size),
+        page=Page(items=views, total=total, number=number, size=size),
         facets={k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in facets.items()},
     )
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from covenant.i18n import N_
 from modules.training.models import AREAS, LIKERT_ITEMS, Level
 
 
@@ -80,9 +81,9 @@ class SessionInput(Form):
     @model_validator(mode="after")
     def _dates(self) -> SessionInput:
         if self.ends_on < self.starts_on:
-            raise ValueError("The end date cannot be before the start date.")
+            raise ValueError(N_("The end date cannot be before the start date."))
         if not self.online and not self.place:
-            raise ValueError("Give a place, or tick 'online'.")
+            raise ValueError(N_("Give a place, or tick 'online'."))
         return self
 
 
@@ -153,12 +154,12 @@ class RatingInput(Form):
         for key in self.topics:
             area, _, topic = key.partition(".")
             if area not in AREAS or not topic:
-                raise ValueError("A topic must be given as area.topic.")
+                raise ValueError(N_("A topic must be given as area.topic."))
         for area in AREAS:
             if getattr(self, area) is None:
                 mine = [str(v) for k, v in self.topics.items() if k.startswith(area + ".")]
                 if not mine:
-                    raise ValueError("Choose a level for each knowledge area or for its topics.")
+                    raise ValueError(N_("Choose a level for each knowledge area or for its topics."))
                 setattr(self, area, Level(area_from_topics(mine)))
         return self
 

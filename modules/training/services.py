@@ -8,14 +8,14 @@ import secrets
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant import audit
@@ -436,11 +436,49 @@ async def send_questionnaire_links(session: AsyncSession, ts: TrainingSession, b
     return sent
 
 
+LINK_LIFETIME = timedelta(days=180)
+"""A personal questionnaire link works at most this long after the person was registered, and no longer once
+the questionnaire is closed; a self-assessment link this long after it was answered. Then the daily job
+replaces the secret (the link dies, the answers stay)."""
+EXPIRED_PREFIX = "expired-"
+
+
 async def participant_by_token(session: AsyncSession, token: str) -> Participant | None:
-    if not token or len(token) > 64:
+    """The participant of a live questionnaire link (None once it has expired)."""
+    if not token or len(token) > 64 or token.startswith(EXPIRED_PREFIX):
         return None
     person: Participant | None = await session.scalar(select(Participant).where(Participant.token == token))
+    if person is not None:
+        ts = await session.get(TrainingSession, person.session_id)
+        if ts is None or person.created_at < datetime.now(UTC) - LINK_LIFETIME:
+            return None
     return person
+
+
+async def expire_links(session: AsyncSession) -> int:
+    """Retention (daily job): the secrets of expired personal links are replaced, so a link found in an old
+    mailbox opens nothing. Returns how many links died."""
+    limit = datetime.now(UTC) - LINK_LIFETIME
+    people = await session.scalars(
+        select(Participant)
+        .join(TrainingSession, TrainingSession.id == Participant.session_id)
+        .where(
+            or_(Participant.created_at < limit, TrainingSession.questionnaire_closed_at.is_not(None)),
+            Participant.token.not_like(f"{EXPIRED_PREFIX}%"),
+        )
+    )
+    assessments = await session.scalars(
+        select(SelfAssessment).where(
+            SelfAssessment.completed_at < limit,
+            SelfAssessment.token.not_like(f"{EXPIRED_PREFIX}%"),
+        )
+    )
+    count = 0
+    for row in [*people, *assessments]:
+        row.token = EXPIRED_PREFIX + secrets.token_urlsafe(24)
+        count += 1
+    await session.flush()
+    return count
 
 
 async def answer_questionnaire(session: AsyncSession, token: str, data: AnswerInput) -> QuestionnaireAnswer:
@@ -696,7 +734,7 @@ async def start_self_assessment(
 
 
 async def self_assessment_by_token(session: AsyncSession, token: str) -> SelfAssessment | None:
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or token.startswith(EXPIRED_PREFIX):
         return None
     found: SelfAssessment | None = await session.scalar(select(SelfAssessment).where(SelfAssessment.token == token))
     return found

@@ -31,12 +31,14 @@ from covenant.events import web as events_web
 from covenant.events.runtime import EventRuntime
 from covenant.i18n import Catalogues, install_catalogues
 from covenant.logs import RequestIdMiddleware, configure_logging
+from covenant.monitoring import web as monitoring_web
 from covenant.plugins import ModuleRegistry
 from covenant.web import routes as shell_routes
 from covenant.web.errors import exception_handlers
 from covenant.web.head import CovenantApp
 from covenant.web.locale import LocaleMiddleware
 from covenant.web.templating import STATIC_DIR, template_config
+from covenant.web.transactions import RequestScopeMiddleware, commit_before_response
 
 CORE_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *shell_routes.route_handlers,
@@ -46,6 +48,7 @@ CORE_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *cities_registry_web.route_handlers,
     *commitments_web.route_handlers,
     *calendar_web.route_handlers,
+    *monitoring_web.route_handlers,
 ]
 
 
@@ -125,6 +128,7 @@ def create_app(
         plugins=[SQLAlchemyPlugin(config=alchemy), HTMXPlugin(), accounts_web.FlashMessages()],
         template_config=template_config(registry),
         middleware=[
+            RequestScopeMiddleware,
             RequestIdMiddleware,
             PrometheusConfig(app_name="covenant", prefix="covenant", group_path=True).middleware,
             *accounts_web.middleware(settings),
@@ -132,6 +136,7 @@ def create_app(
         ],
         csrf_config=accounts_web.csrf_config(settings),
         exception_handlers=exception_handlers,
+        after_request=commit_before_response(alchemy.session_scope_key),
         openapi_config=OpenAPIConfig(
             title="Covenant API",
             version=covenant.__version__,

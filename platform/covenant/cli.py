@@ -1,4 +1,4 @@
-"""The ``covenant`` command: serve, worker, relay, scheduler, db, demo, users, events, modules."""
+"""The ``covenant`` command: serve, worker, relay, scheduler, db, demo, cycle, users, events, modules."""
 
 from __future__ import annotations
 
@@ -128,7 +128,13 @@ def check() -> None:
 
 
 @cli.command(help="Load demo data (core and every enabled module), print the admin sign-in, then return.")
-def demo() -> None:
+@click.option(
+    "--scale",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    help="Also generate a synthetic Covenant of this many cities (bulk-loaded; see benchmarks/generate.py).",
+)
+def demo(scale: int | None) -> None:
     from covenant.demo import load_demo
 
     settings = load_settings()
@@ -136,6 +142,22 @@ def demo() -> None:
     lines = asyncio.run(load_demo(settings, registry))
     for line in lines:
         click.echo(line)
+    if scale is not None:
+        _generate_scale(settings, registry, scale)
+
+
+def _generate_scale(settings: Settings, registry: ModuleRegistry, cities: int) -> None:
+    if (PROJECT_ROOT / "benchmarks" / "generate.py").is_file() and str(PROJECT_ROOT) not in sys.path:
+        sys.path.append(str(PROJECT_ROOT))
+    try:
+        from benchmarks.generate import GenerationError, generate
+    except ImportError as exc:
+        raise click.ClickException("--scale needs the source checkout (its benchmarks/ folder)") from exc
+    try:
+        report = asyncio.run(generate(settings, cities, registry=registry, echo=click.echo))
+    except GenerationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"scale data: {report.summary()}")
 
 
 @cli.group(help="Enabled action modules.")
@@ -161,9 +183,11 @@ def modules_list() -> None:
 
 def _register_subcommands() -> None:
     from covenant.accounts.cli import users
+    from covenant.backup_cli import backup, restore
     from covenant.events.cli import events, relay, scheduler, worker
+    from covenant.monitoring.cli import cycle
 
-    for command in (users, events, worker, relay, scheduler):
+    for command in (users, events, worker, relay, scheduler, cycle, backup, restore):
         cli.add_command(command)
 
 

@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     dramatiq_max_retries: int = Field(default=5, ge=0, le=20)
     dramatiq_min_backoff_ms: int = Field(default=1000, ge=10)
     dramatiq_time_limit_ms: int = Field(default=60_000, ge=1000)
+    dramatiq_heartbeat_timeout_ms: int = Field(
+        default=60_000,
+        ge=1000,
+        description="Redis: a worker silent this long is presumed dead and its unacknowledged messages are requeued.",
+    )
+    dramatiq_maintenance_chance: int = Field(
+        default=1000,
+        ge=0,
+        le=1_000_000,
+        description="Redis: per million broker calls, how many also requeue the messages of dead workers.",
+    )
 
     @field_validator("modules", mode="before")
     @classmethod

@@ -11,6 +11,8 @@ import uuid_utils
 from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base, metadata_registry
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -20,6 +22,7 @@ __all__ = [
     "AuditedBase",
     "Base",
     "create_engine",
+    "database_unavailable",
     "metadata",
     "new_id",
     "session_factory",
@@ -31,6 +34,28 @@ __all__ = [
 Base = UUIDv7Base
 AuditedBase = UUIDv7AuditBase
 metadata: MetaData = metadata_registry.get(None)
+
+
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+"""Connection exceptions, and a server shutting down, crashed or still starting up."""
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` means the database cannot be reached right now (down, restarting, connection lost,
+    pool exhausted), however the driver wrapped it: worth retrying later, unlike a wrong query or bad data."""
+    current: BaseException | None = exc
+    for _depth in range(6):
+        if current is None:
+            return False
+        if isinstance(current, ConnectionError | PoolTimeoutError):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
 
 
 def new_id() -> UUID:

@@ -8,6 +8,7 @@ from covenant.cities.demo import load_demo as load_cities
 from covenant.commitments.demo import load_demo as load_commitments
 from covenant.config import Settings
 from covenant.db import create_engine, session_factory, transaction
+from covenant.monitoring.demo import load_demo as load_monitoring
 from covenant.plugins import ModuleRegistry
 
 
@@ -35,6 +36,9 @@ async def load_demo(settings: Settings, registry: ModuleRegistry) -> list[str]:
             async with transaction(sessions) as session:
                 await module.demo_data(session)
             lines.append(f"demo data loaded for module {module.slug}")
+        # The monitoring years last: their automatic checks read the modules' demo content.
+        async with transaction(sessions) as session:
+            lines += await load_monitoring(session, registry)
     finally:
         await engine.dispose()
     return lines

@@ -12,6 +12,7 @@ CORE_MODEL_MODULES: tuple[str, ...] = (
     "covenant.cities.models",
     "covenant.commitments.models",
     "covenant.calendar.models",
+    "covenant.monitoring.models",
 )
 
 

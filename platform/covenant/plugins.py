@@ -54,9 +54,12 @@ class NavigationEntry:
 class CycleSection:
     """A module's part of one city's yearly monitoring checklist."""
 
-    status: Literal["not_started", "in_progress", "submitted", "validated", "not_required"]
+    status: Literal["not_started", "in_progress", "submitted", "returned", "validated", "not_required"]
     completeness: int
     link: str
+    missing: Sequence[str] = ()
+    """What the module's automatic checks find missing or inconsistent, in the reader's words (shown on
+    the city's checklist before it submits); empty when complete."""
 
 
 @dataclass(frozen=True)

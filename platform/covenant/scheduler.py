@@ -38,6 +38,16 @@ class Scheduler:
     def for_registry(cls, sessions: async_sessionmaker[AsyncSession], registry: ModuleRegistry) -> Scheduler:
         return cls(sessions, [job for module in registry for job in module.scheduled_jobs])
 
+    @classmethod
+    def for_deployment(cls, sessions: async_sessionmaker[AsyncSession], registry: ModuleRegistry) -> Scheduler:
+        """The core's own jobs (the monitoring cycle's openings, reminders and notices; the expiry of personal
+        data past its retention), then the modules'."""
+        from covenant.accounts.retention import RETENTION_JOB
+        from covenant.monitoring.jobs import cycle_job
+
+        core = [cycle_job(registry), RETENTION_JOB]
+        return cls(sessions, [*core, *(job for module in registry for job in module.scheduled_jobs)])
+
     def due(self) -> list[ScheduledJob]:
         now = self.clock()
         return [

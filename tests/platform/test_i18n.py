@@ -68,6 +68,8 @@ def unmarked_text(source: str) -> list[str]:
     """Words a person would read that sit outside ``_()``: in text nodes or in text attributes."""
     attrs = TEXT_ATTRS.findall(source)
     text = ENTITY.sub(" ", TAG.sub(" ", JINJA.sub(" ", source)))
+    # Macros that emit attribute fragments (name="value" outside a tag) carry no text a person reads.
+    text = re.sub(r'[\w:-]+="[^"]*"', " ", text)
     return attrs + [w for w in re.findall(r"[^\W\d_][\w'\u2019-]*", text) if len(w) > 1 or w.isupper()]
 
 
@@ -75,6 +77,7 @@ def test_the_template_scanner_finds_unmarked_text() -> None:
     assert unmarked_text("<p>Hello {{ name }}</p>") == ["Hello"]
     assert unmarked_text('<input placeholder="Search cities">') == ["Search cities"]
     assert unmarked_text('<p>{{ _("Hello") }}</p><!-- a note --><script src="/x.js"></script>') == []
+    assert unmarked_text('{% macro m() %} aria-invalid="true" hx-post="/v"{% endmacro %}') == []
     assert unmarked_text("{% if x %}{# comment #}<a href=\"/y\">{{ _('Go') }}</a>{% endif %} · 2026") == []
 
 

@@ -41,8 +41,11 @@ def english_that_french_translates() -> set[str]:
 
 def text_nodes(page: str) -> set[str]:
     """The page's pieces of visible text, each between two tags. Interface strings make up whole pieces
-    (labels, headings, options, buttons); a title someone wrote merely containing such words does not."""
+    (labels, headings, options, buttons); a title someone wrote merely containing such words does not.
+    Parts marked with another language (``<h2 lang="en">``: a survey in the city's chosen language) are
+    content, not interface, and are left out."""
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r'<(\w+)\b[^>]*\blang="(?!fr")[^"]*"[^>]*>.*?</\1>', " ", page, flags=re.S)
     return {html.unescape(re.sub(r"\s+", " ", piece)).strip() for piece in re.split(r"<[^>]+>", page)} - {""}
 
 

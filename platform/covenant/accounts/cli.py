@@ -89,3 +89,22 @@ def list_users() -> None:
         )
         state = "" if user.is_active else " (disabled)"
         click.echo(f"{user.email}\t{user.display_name}{state}\t{roles or '-'}")
+
+
+@users.command("purge", help="Delete expired sessions, reset links, failed sign-ins and dead API tokens now.")
+def purge() -> None:
+    from covenant.accounts.retention import purge_expired
+    from covenant.cli import load_settings
+
+    settings = load_settings()
+
+    async def run() -> dict[str, int]:
+        engine = create_engine(settings)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                return await purge_expired(session)
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(run())
+    click.echo(", ".join(f"{kind}: {count}" for kind, count in counts.items()))

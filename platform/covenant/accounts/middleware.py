@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,10 +28,35 @@ AUTH_METHOD_KEY = "covenant.auth_method"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
-# The OpenAPI viewers load their scripts from a CDN and run inline code: they get no script policy.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+# The OpenAPI viewers load their code from a CDN and carry inline blocks: their pages get a policy allowing
+# that CDN and exactly those inline blocks (by hash) — still no 'unsafe-inline'.
 DOCS_PREFIX = "/schema"
+DOCS_CDN = "https://cdn.jsdelivr.net"
+_INLINE = re.compile(rb"<(script|style)(\s[^>]*)?>(.*?)</\1\s*>", re.DOTALL | re.IGNORECASE)
+
+
+def docs_policy(html: bytes) -> str:
+    """The policy of an OpenAPI viewer page: the CDN, plus the hashes of the page's own inline blocks."""
+    hashes: dict[str, list[str]] = {"script": [], "style": []}
+    for match in _INLINE.finditer(html):
+        kind = match.group(1).decode().lower()
+        attributes = (match.group(2) or b"").lower()
+        if kind == "script" and b"src=" in attributes:
+            continue
+        digest = base64.b64encode(hashlib.sha256(match.group(3)).digest()).decode()
+        hashes[kind].append(f"'sha256-{digest}'")
+    return (
+        f"default-src 'self'; script-src 'self' {DOCS_CDN} {' '.join(hashes['script'])}; "
+        f"style-src 'self' {DOCS_CDN} {' '.join(hashes['style'])}; img-src 'self' data: {DOCS_CDN}; "
+        f"font-src 'self' {DOCS_CDN}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'; object-src 'none'"
+    )
 
 
 class IdentityMiddleware:
@@ -93,34 +121,83 @@ class IdentityMiddleware:
         return services.identity_for(user, self._permissions[key])
 
 
-class SecurityHeadersMiddleware:
-    """Headers every response carries; HSTS only when the site is served over HTTPS."""
+class SecurityHeaders:
+    """Headers every answer carries — pages, files, API answers, errors, redirects and the answers Litestar
+    gives before any route is found (404, 405) or the CSRF check refuses (403): a ``before_send`` hook of the
+    app, so nothing goes out without them.
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    HSTS is sent when the site is configured for HTTPS, or when the proxy in front says the request came
+    over HTTPS (``X-Forwarded-Proto: https``; browsers ignore HSTS received over plain HTTP, so trusting the
+    header costs nothing). Answers to a signed-in user are never stored by caches. A route that sets its own
+    policy (a file served with ``default-src 'none'``) keeps it, with ``frame-ancestors 'none'`` added.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.https = settings.https
         self.headers: dict[str, str] = {
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "strict-origin-when-cross-origin",
+            "Permissions-Policy": PERMISSIONS_POLICY,
             "X-Frame-Options": "DENY",
             "Cross-Origin-Opener-Policy": "same-origin",
         }
-        if settings.https:
-            self.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
+    async def __call__(self, message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in self.headers.items():
+            if name not in headers:
+                headers[name] = value
+        policy = headers.get("Content-Security-Policy")
+        if policy is None:
+            headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        elif "frame-ancestors" not in policy:
+            headers["Content-Security-Policy"] = f"{policy.rstrip('; ')}; frame-ancestors 'none'"
+        if self.https or scope.get("scheme") == "https" or _forwarded_https(scope):
+            headers["Strict-Transport-Security"] = HSTS
+        identity = scope.get("identity")
+        if isinstance(identity, Identity) and identity.is_authenticated:
+            headers["Cache-Control"] = "no-store"
+
+
+def _forwarded_https(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-forwarded-proto":
+            return bool(value.split(b",")[0].strip().lower() == b"https")
+    return False
+
+
+class DocsPolicyMiddleware:
+    """The OpenAPI viewer pages get their own policy: the CDN they load from, plus the hashes of their inline
+    blocks (their pages are small: buffered to hash them)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
+        if scope["type"] != ScopeType.HTTP or not scope["path"].startswith(DOCS_PREFIX):
             await self.app(scope, receive, send)
             return
-        docs = scope["path"].startswith(DOCS_PREFIX)
+        start: Message | None = None
+        body = bytearray()
 
-        async def send_with_headers(message: Message) -> None:
+        async def collect(message: Message) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in self.headers.items():
-                    if name not in headers:
-                        headers[name] = value
-                if not docs and "Content-Security-Policy" not in headers:
-                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                start = message
+                return
+            if message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                assert start is not None
+                headers = MutableScopeHeaders.from_message(start)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers["Content-Security-Policy"] = docs_policy(bytes(body))
+                await send(start)
+                await send({"type": "http.response.body", "body": bytes(body), "more_body": False})
+                return
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, collect)

@@ -28,6 +28,9 @@ class User(AuditedBase):
     locale: Mapped[str | None] = mapped_column(String(10), default=None)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    """Set when the person's data was erased (GDPR art. 17): the row stays, pseudonymised, so the records
+    that name it (authors, reviewers, the audit trail) stay whole."""
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", lazy="selectin", cascade="all, delete-orphan", order_by="RoleGrant.created_at"
@@ -100,6 +103,7 @@ class LoginAttempt(Base):
     __table_args__ = (
         Index("ix_account_login_attempt_email_at", "email", "at"),
         Index("ix_account_login_attempt_ip_at", "ip", "at"),
+        Index("ix_account_login_attempt_email_ip_at", "email", "ip", "at"),
     )
 
     email: Mapped[str] = mapped_column(String(254))

@@ -9,8 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from covenant.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from covenant.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
+from covenant.accounts.passwords import MAX_LENGTH, MIN_LENGTH, policy_problem
+from covenant.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES
 from covenant.plugins import CoreRole
 
 # Deliberately loose: the only proof an address works is the mail reaching it. (email-validator refuses
@@ -28,7 +28,7 @@ def _blank_to_none(value: Any) -> Any:
 def _check_email(value: str) -> str:
     value = value.strip().lower()
     if not EMAIL_PATTERN.match(value) or len(value) > 254:
-        raise ValueError("Enter an e-mail address like name@city.eu.")
+        raise ValueError(N_("Enter an e-mail address like name@city.eu."))
     return value
 
 
@@ -66,11 +66,19 @@ class ResetPasswordForm(Form):
     password: NewPassword
     password_confirm: Annotated[str, Field(max_length=MAX_LENGTH)]
 
+    @field_validator("password")
+    @classmethod
+    def _strong_enough(cls, value: str) -> str:
+        problem = policy_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("password_confirm")
     @classmethod
     def _same(cls, value: str, info: ValidationInfo) -> str:
         if "password" in info.data and value != info.data["password"]:
-            raise ValueError("The two passwords differ.")
+            raise ValueError(N_("The two passwords differ."))
         return value
 
 
@@ -86,7 +94,7 @@ class ProfileForm(Form):
     @classmethod
     def _known_locale(cls, value: str | None) -> str | None:
         if value is not None and value not in LOCALES:
-            raise ValueError("Choose one of the offered languages.")
+            raise ValueError(N_("Choose one of the offered languages."))
         return value
 
 
@@ -126,9 +134,9 @@ class GrantInput(Form):
     def _city_for_city_roles(cls, value: UUID | None, info: ValidationInfo) -> UUID | None:
         role = info.data.get("role")
         if role in ("contributor", "mayors_office") and value is None:
-            raise ValueError("This role is given for one city: enter the city's id.")
+            raise ValueError(N_("This role is given for one city: enter the city's id."))
         if role in ("admin", "reviewer") and value is not None:
-            raise ValueError("This role is not tied to a city: leave the city empty.")
+            raise ValueError(N_("This role is not tied to a city: leave the city empty."))
         return value
 
     @field_validator("module")
@@ -136,16 +144,16 @@ class GrantInput(Form):
     def _module_for_reviewers(cls, value: str | None, info: ValidationInfo) -> str | None:
         role = info.data.get("role")
         if role == "reviewer" and value is None:
-            raise ValueError("A reviewer reviews one module: enter its slug.")
+            raise ValueError(N_("A reviewer reviews one module: enter its slug."))
         if role != "reviewer" and value is not None:
-            raise ValueError("Only reviewers are given a module.")
+            raise ValueError(N_("Only reviewers are given a module."))
         return value
 
     @field_validator("modules")
     @classmethod
     def _modules_for_contributors(cls, value: list[str], info: ValidationInfo) -> list[str]:
         if value and info.data.get("role") != "contributor":
-            raise ValueError("Only contributors are limited to some modules.")
+            raise ValueError(N_("Only contributors are limited to some modules."))
         return value
 
 

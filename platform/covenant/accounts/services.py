@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,12 @@ LAST_SEEN_PRECISION = timedelta(minutes=1)
 """Sessions and tokens record activity at most once a minute, not one write per request."""
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
 LOGIN_WINDOW = timedelta(minutes=1)
+LOCKOUT_BASE = timedelta(seconds=60)
+LOCKOUT_CAP = timedelta(minutes=15)
+"""The longest a browser ever waits for one account, however many failures it piles up."""
+LOCKOUT_MEMORY = timedelta(hours=1)
+"""Failures older than this no longer count."""
+ATTEMPT_RETENTION = timedelta(days=1)
 IP_LIMIT_FACTOR = 5
 """An office behind one address holds several people: the per-IP limit is this many times the per-e-mail one."""
 API_TOKEN_PREFIX = "cov_"  # noqa: S105 - marks our tokens (for secret scanners), not a secret
@@ -222,30 +229,52 @@ async def search_users(
 # -- signing in -------------------------------------------------------------------------------------
 
 
-async def too_many_attempts(session: AsyncSession, *, email: str, ip: str, per_minute: int) -> bool:
-    since = now() - LOGIN_WINDOW
-    by_email = (
+async def sign_in_wait(session: AsyncSession, *, email: str, ip: str, per_minute: int) -> int:
+    """Seconds this browser must wait before trying to sign in to ``email`` again (0: it may try now).
+
+    Two limits, neither of which lets a stranger lock the owner out for long:
+
+    - per account *and* address: after ``per_minute`` failures from one address for one account, that pair
+      waits 60 s, then twice as long after each further failure, at most :data:`LOCKOUT_CAP`; failures are
+      forgotten after :data:`LOCKOUT_MEMORY`. The owner signing in from another address is not slowed at all,
+      and even from the attacker's own address the wait ends by itself.
+    - per address: ``per_minute`` times :data:`IP_LIMIT_FACTOR` failures in a minute, whatever the accounts
+      (password spraying), make that address wait a minute.
+    """
+    moment = now()
+    by_ip = (
         await session.scalar(
             select(func.count())
             .select_from(LoginAttempt)
-            .where(LoginAttempt.email == normalize_email(email), LoginAttempt.at >= since)
+            .where(LoginAttempt.ip == ip, LoginAttempt.at >= moment - LOGIN_WINDOW)
         )
         or 0
     )
-    by_ip = (
-        await session.scalar(
-            select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.at >= since)
+    wait = 0.0
+    if by_ip >= per_minute * IP_LIMIT_FACTOR:
+        wait = LOGIN_WINDOW.total_seconds()
+    failures, last = (
+        await session.execute(
+            select(func.count(), func.max(LoginAttempt.at)).where(
+                LoginAttempt.email == normalize_email(email),
+                LoginAttempt.ip == ip,
+                LoginAttempt.at >= moment - LOCKOUT_MEMORY,
+            )
         )
-        or 0
-    )
-    return by_email >= per_minute or by_ip >= per_minute * IP_LIMIT_FACTOR
+    ).one()
+    if failures >= per_minute and last is not None:
+        last = last if last.tzinfo else last.replace(tzinfo=UTC)
+        backoff = min(LOCKOUT_BASE * 2 ** (failures - per_minute), LOCKOUT_CAP)
+        wait = max(wait, (last + backoff - moment).total_seconds())
+    return math.ceil(wait) if wait > 0 else 0
 
 
 async def record_failed_attempt(sessions: async_sessionmaker[AsyncSession], *, email: str, ip: str) -> None:
     """In its own transaction: the request's own one is rolled back with the error response."""
     async with transaction(sessions) as session:
-        session.add(LoginAttempt(email=normalize_email(email)[:254], ip=ip, at=now()))
-        await session.execute(delete(LoginAttempt).where(LoginAttempt.at < now() - timedelta(days=1)))
+        session.add(LoginAttempt(email=normalize_email(email)[:254], ip=ip[:45], at=now()))
+        # Opportunistic clean-up besides the retention job: the table never holds more than a day.
+        await session.execute(delete(LoginAttempt).where(LoginAttempt.at < now() - ATTEMPT_RETENTION))
 
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User | None:

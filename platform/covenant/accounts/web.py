@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, NotFoundException
@@ -22,10 +22,10 @@ from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from covenant.accounts import services
+from covenant.accounts import passwords, privacy, services
 from covenant.accounts.guards import admin_only, identity_of, signed_in
 from covenant.accounts.identity import Identity
-from covenant.accounts.middleware import SESSION_HASH_KEY, IdentityMiddleware, SecurityHeadersMiddleware
+from covenant.accounts.middleware import SESSION_HASH_KEY, DocsPolicyMiddleware, IdentityMiddleware, SecurityHeaders
 from covenant.accounts.models import RoleGrant, User
 from covenant.accounts.permissions import ROLE_LABELS, ROLES
 from covenant.accounts.schemas import (
@@ -43,11 +43,13 @@ from covenant.accounts.schemas import (
     UserList,
     UserOut,
 )
+from covenant.audit import record
 from covenant.audit import web as audit_web
 from covenant.config import Settings
 from covenant.i18n import N_
 from covenant.i18n import gettext as _
 from covenant.notifications import web as mailbox_web
+from covenant.web.errors import document_problems
 from covenant.web.forms import FormData, page, see_other, settings_of, validate_form
 from covenant.web.pagination import Page, clamp
 
@@ -95,7 +97,7 @@ async def current_user(db_session: AsyncSession, identity: Identity) -> User:
 # -- signing in and out -----------------------------------------------------------------------------
 
 SIGN_IN_FAILED = N_("The e-mail address or the password is not right.")
-TOO_MANY_ATTEMPTS = N_("Too many sign-in attempts. Wait a minute, then try again.")
+TOO_MANY_ATTEMPTS = N_("Too many sign-in attempts. Wait a few minutes, then try again.")
 
 
 @get("/login", name="accounts:login", include_in_schema=False)
@@ -113,13 +115,14 @@ async def login(request: AnyRequest, db_session: AsyncSession, data: FormData) -
         return page("accounts/login.html", 422, values=values, errors=errors)
     settings = settings_of(request)
     ip = client_address(request)
-    if await services.too_many_attempts(
+    wait = await services.sign_in_wait(
         db_session, email=form.email, ip=ip, per_minute=settings.login_attempts_per_minute
-    ):
+    )
+    if wait:
         return page(
             "accounts/login.html",
             429,
-            headers={"Retry-After": "60"},
+            headers={"Retry-After": str(wait)},
             values=values,
             errors={},
             problem=_(TOO_MANY_ATTEMPTS),
@@ -194,6 +197,10 @@ async def reset(request: AnyRequest, db_session: AsyncSession, token: str, data:
     form, errors = validate_form(ResetPasswordForm, data)
     if form is None:
         return page("accounts/reset.html", 422, token=token, errors=errors)
+    owner = await db_session.get(User, reset_row.user_id)
+    problem = passwords.policy_problem(form.password, personal=(owner.email, owner.display_name) if owner else ())
+    if problem is not None:
+        return page("accounts/reset.html", 422, token=token, errors={"password": _(problem)})
     await services.complete_password_reset(db_session, reset_row, form.password)
     flash(request, _("Your password is changed. Sign in with it."), "success")
     return without_session_cookie(await see_other(db_session, "/login"))
@@ -255,12 +262,17 @@ class AccountController(Controller):
             return await account_page(
                 request, db_session, user, 422, errors={"current_password": _("This is not your current password.")}
             )
-        current = request.scope.get(SESSION_HASH_KEY)
-        await services.set_password(
-            db_session, user, form.password, actor=identity, keep_session=current if isinstance(current, str) else None
+        problem = passwords.policy_problem(form.password, personal=(user.email, user.display_name))
+        if problem is not None:
+            return await account_page(request, db_session, user, 422, errors={"password": _(problem)})
+        # Every session of the account ends, this one included; this browser gets a fresh one, so a session
+        # id captured before the change is worthless after it.
+        await services.set_password(db_session, user, form.password, actor=identity)
+        token = await services.start_session(
+            db_session, user, ip=client_address(request), user_agent=request.headers.get("user-agent")
         )
         flash(request, _("Your password is changed. You stay signed in here; other devices are signed out."), "success")
-        return await see_other(db_session, "/account")
+        return with_session_cookie(await see_other(db_session, "/account"), settings_of(request), token)
 
     @post("/tokens", name="accounts:token_create")
     async def create_token(self, request: AnyRequest, db_session: AsyncSession, data: FormData) -> Template:
@@ -275,6 +287,40 @@ class AccountController(Controller):
         )
         # Rendered rather than redirected: the secret exists only in this response.
         return await account_page(request, db_session, user, 201, new_token=created)
+
+    @get("/data.json", name="accounts:data")
+    async def personal_data(self, request: AnyRequest, db_session: AsyncSession) -> Response[bytes]:
+        """Everything the platform holds about the signed-in person (GDPR art. 15 and 20)."""
+        identity = identity_of(request)
+        user = await current_user(db_session, identity)
+        data = await privacy.export(db_session, user)
+        record(db_session, actor=identity, action="user.data_exported", entity_type="user", entity_id=user.id)
+        await db_session.commit()
+        return Response(
+            privacy.export_json(data),
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="covenant-personal-data.json"'},
+        )
+
+    @post("/erase", name="accounts:erase")
+    async def erase(self, request: AnyRequest, db_session: AsyncSession, data: FormData) -> Any:
+        """The person erases their own account (GDPR art. 17), confirming with their password."""
+        identity = identity_of(request)
+        user = await current_user(db_session, identity)
+        errors: dict[str, str] = {}
+        if str(data.get("confirm", "")).strip().upper() not in {"ERASE", _("ERASE").upper()}:
+            errors["confirm"] = _("Type ERASE to confirm.")
+        if await services.authenticate(db_session, email=user.email, password=str(data.get("password", ""))) is None:
+            errors["password"] = _("This is not your current password.")
+        if not errors:
+            try:
+                await privacy.erase(db_session, user, actor=identity)
+            except privacy.ErasureRefused as exc:
+                errors["confirm"] = _(str(exc))
+        if errors:
+            return await account_page(request, db_session, user, 422, erase_errors=errors)
+        flash(request, _("Your account is erased. Goodbye."), "success")
+        return without_session_cookie(await see_other(db_session, "/"))
 
     @post("/tokens/{token_id:uuid}/revoke", name="accounts:token_revoke")
     async def revoke_token(self, request: AnyRequest, db_session: AsyncSession, token_id: UUID) -> Redirect:
@@ -367,6 +413,27 @@ class UserAdministration(Controller):
         if await services.revoke_grant(db_session, user, grant_id, actor=identity_of(request)):
             flash(request, _("The role is revoked."), "success")
         return await see_other(db_session, f"/admin/users/{user.id}")
+
+    @post("/{user_id:uuid}/erase", name="accounts:admin_erase")
+    async def erase(self, request: AnyRequest, db_session: AsyncSession, user_id: UUID) -> Any:
+        """Erase a person's data on their request (GDPR art. 17)."""
+        user = await load_user(db_session, user_id)
+        try:
+            await privacy.erase(db_session, user, actor=identity_of(request))
+        except privacy.ErasureRefused as exc:
+            return await self._detail(db_session, user, 409, errors={"erase": _(str(exc))})
+        flash(request, _("The person's data is erased."), "success")
+        return await see_other(db_session, f"/admin/users/{user.id}")
+
+
+@get("/admin/privacy", name="accounts:privacy_records", guards=[admin_only], include_in_schema=False)
+async def privacy_records() -> Template:
+    """The records of processing (GDPR art. 30), drawn from the schema and documented in ``privacy.PURPOSES``."""
+    records = [
+        {"table": table, "columns": columns, "purpose": privacy.PURPOSES.get(table)}
+        for table, columns in privacy.personal_tables().items()
+    ]
+    return page("accounts/privacy_records.html", records=records)
 
 
 async def invite(request: AnyRequest, db_session: AsyncSession, form: NewUser) -> User:
@@ -475,6 +542,7 @@ route_handlers: list[ControllerRouterHandler] = [
     reset,
     AccountController,
     UserAdministration,
+    privacy_records,
     api_me,
     UsersApi,
     *audit_web.route_handlers,
@@ -506,7 +574,7 @@ def middleware(settings: Settings) -> list[Any]:
         exclude=["^/static/", "^/health/", "^/metrics"],
     )
     return [
-        DefineMiddleware(SecurityHeadersMiddleware, settings=settings),
+        DocsPolicyMiddleware,
         flashes.middleware,
         DefineMiddleware(IdentityMiddleware, settings=settings),
     ]
@@ -525,11 +593,27 @@ def csrf_config(settings: Settings) -> CSRFConfig:
     )
 
 
-class FlashMessages(InitPluginProtocol):
-    """Litestar's flash messages (``flash()`` in handlers, ``get_flashes()`` in templates), registered
-    once the app's template engine exists."""
+class AccountsPlugin(InitPluginProtocol):
+    """What the accounts add to the app once it is configured: the security headers of every answer (a
+    ``before_send`` hook, which also sees the answers no middleware does) and Litestar's flash messages
+    (``flash()`` in handlers, ``get_flashes()`` in templates), registered once the template engine exists."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        settings = app_config.state.get("settings") if app_config.state else None
+        app_config.before_send.append(SecurityHeaders(settings if isinstance(settings, Settings) else Settings()))
+        app_config.on_startup.append(_document_problems)
         if app_config.template_config is None:
             return app_config
         return FlashPlugin(FlashConfig(template_config=app_config.template_config)).on_app_init(app_config)
+
+
+FlashMessages = AccountsPlugin
+"""The name the app factory knows it by."""
+
+
+def _document_problems(app: Litestar) -> None:
+    # The served schema is the plugin's cached dict: amended once, at start-up, before anyone reads it.
+    from litestar._openapi.plugin import OpenAPIPlugin
+
+    if app.openapi_config is not None:
+        document_problems(app.plugins.get(OpenAPIPlugin).provide_openapi_schema())

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from covenant.calendar.models import Audience, EditionStatus
+from covenant.i18n import N_
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -53,7 +54,7 @@ class EditionForm(Form):
     def _ends_after_start(cls, value: date, info: ValidationInfo) -> date:
         starts_on = info.data.get("starts_on")
         if starts_on is not None and value < starts_on:
-            raise ValueError("The convention cannot end before it starts.")
+            raise ValueError(N_("The convention cannot end before it starts."))
         return value
 
     @field_validator("timezone")
@@ -62,7 +63,7 @@ class EditionForm(Form):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("Enter a time zone such as Europe/Brussels.") from exc
+            raise ValueError(N_("Enter a time zone such as Europe/Brussels.")) from exc
         return value
 
 
@@ -82,7 +83,7 @@ class SessionForm(Form):
     def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
         starts_at = info.data.get("starts_at")
         if starts_at is not None and (value.tzinfo is None) == (starts_at.tzinfo is None) and value <= starts_at:
-            raise ValueError("The session must end after it starts.")
+            raise ValueError(N_("The session must end after it starts."))
         return value
 
 
@@ -96,7 +97,7 @@ class RegistrationForm(Form):
     def _valid_email(cls, value: str) -> str:
         value = value.strip().lower()
         if not EMAIL_PATTERN.match(value):
-            raise ValueError("Enter an e-mail address like name@city.eu.")
+            raise ValueError(N_("Enter an e-mail address like name@city.eu."))
         return value
 
 
@@ -112,14 +113,14 @@ class DeadlineForm(Form):
     @classmethod
     def _city_for_city_audience(cls, value: UUID | None, info: ValidationInfo) -> UUID | None:
         if info.data.get("audience") == Audience.city and value is None:
-            raise ValueError("Choose the city this deadline concerns.")
+            raise ValueError(N_("Choose the city this deadline concerns."))
         return value
 
     @field_validator("link")
     @classmethod
     def _link(cls, value: str) -> str:
         if value and not value.startswith(("https://", "http://", "/")):
-            raise ValueError("Enter a web address starting with https:// or a path starting with /.")
+            raise ValueError(N_("Enter a web address starting with https:// or a path starting with /."))
         return value
 
 

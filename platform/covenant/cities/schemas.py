@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from covenant.accounts.schemas import Optional, _check_email
-from covenant.i18n import current_locale
+from covenant.i18n import N_, current_locale
 
 MAX_LETTER_BYTES = 10 * 1024 * 1024
 Text160 = Annotated[str, Field(min_length=1, max_length=160)]
@@ -21,13 +22,20 @@ def check_country(value: str) -> str:
     """An ISO 3166-1 alpha-2 code known to pycountry, upper-cased."""
     code = value.strip().upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise ValueError("Enter a two-letter ISO 3166 country code, such as FR or IT.")
+        raise ValueError(N_("Enter a two-letter ISO 3166 country code, such as FR or IT."))
     return code
 
 
 def country_name(code: str) -> str:
     """The country's name in the reader's language (Babel's CLDR data), pycountry's English otherwise."""
-    localized = Locale.parse(current_locale()).territories.get(code.upper())
+    return _country_name(current_locale(), code)
+
+
+@lru_cache(maxsize=4096)
+def _country_name(locale: str, code: str) -> str:
+    # Every row of a signatory list asks: parsing the locale and looking pycountry up each time cost a
+    # fifth of the page's rendering.
+    localized = Locale.parse(locale).territories.get(code.upper())
     if localized:
         return str(localized)
     country = pycountry.countries.get(alpha_2=code)
@@ -51,7 +59,7 @@ class ApplicationForm(Form):
     @classmethod
     def _not_in_future(cls, value: date) -> date:
         if value > date.today():
-            raise ValueError("The council's decision cannot be in the future.")
+            raise ValueError(N_("The council's decision cannot be in the future."))
         return value
 
     @field_validator("mandate_end")
@@ -59,7 +67,7 @@ class ApplicationForm(Form):
     def _after_adhesion(cls, value: date | None, info: ValidationInfo) -> date | None:
         start = info.data.get("adhesion_date")
         if value is not None and start is not None and value <= start:
-            raise ValueError("The mandate must end after the council's decision.")
+            raise ValueError(N_("The mandate must end after the council's decision."))
         return value
 
     @field_validator("contact_email")
@@ -81,7 +89,7 @@ class DecisionForm(Form):
     @classmethod
     def _not_in_future(cls, value: date | None) -> date | None:
         if value is not None and value > date.today():
-            raise ValueError("The notice cannot be dated in the future.")
+            raise ValueError(N_("The notice cannot be dated in the future."))
         return value
 
 
@@ -107,7 +115,7 @@ class CityProfileForm(Form):
     @classmethod
     def _website(cls, value: str) -> str:
         if value and not value.startswith(("https://", "http://")):
-            raise ValueError("Enter the full address, starting with https://.")
+            raise ValueError(N_("Enter the full address, starting with https://."))
         return value
 
     @field_validator("contact_email")

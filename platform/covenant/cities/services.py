@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant.accounts import services as accounts
@@ -41,7 +41,7 @@ from covenant.cities.schemas import (
     MunicipalityForm,
     NewAuthorityForm,
 )
-from covenant.commitments.services import commitment_counts
+from covenant.commitments.services import commitment_counts, paged
 from covenant.config import Settings
 from covenant.db import new_id
 from covenant.events.outbox import record as record_event
@@ -460,17 +460,24 @@ async def search_signatories(
 ) -> tuple[list[SignatoryRow], int]:
     """Signatories (suspended ones included, flagged) for the public list, CSV and API. Columns only:
     this is a hot public read path."""
-    query = select(*_ROW_COLUMNS).join(Membership, Membership.city_id == City.id)
-    query = query.where(Membership.status.in_([s.value for s in PUBLIC_STATUSES]))
+    public = Membership.status.in_([s.value for s in PUBLIC_STATUSES])
+    query = select(*_ROW_COLUMNS).join(Membership, Membership.city_id == City.id).where(public)
+    filtered = False
     if q.strip():
         query = query.where(func.lower(City.name).like(f"%{q.strip().lower()}%"))
+        filtered = True
     if country:
         query = query.where(City.country_code == country.upper())
+        filtered = True
     if size_class:
         query = query.where(City.size_class == size_class)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        filtered = True
+    if filtered:
+        total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    else:  # every membership has its city (foreign key, one membership per city): no join to count them
+        total = await session.scalar(select(func.count()).select_from(Membership).where(public)) or 0
     order = SORTS.get(sort, SORTS["name"])
-    result = await session.execute(query.order_by(*order).offset(offset).limit(limit))
+    result = await session.execute(paged(query.order_by(*order), offset, limit))
     rows = [SignatoryRow(*row) for row in result.all()]
     counts = await commitment_counts(session, [r.id for r in rows])
     rows = [_with_count(r, counts.get(r.id, 0)) for r in rows]
@@ -481,15 +488,24 @@ def _with_count(row: SignatoryRow, count: int) -> SignatoryRow:
     return row if not count else SignatoryRow(**{**row.__dict__, "commitments": count})
 
 
+_PUBLIC_COUNTRIES = text(
+    # Walk the distinct country codes along the (country_code, name) index, one probe per country, and keep
+    # those with a public signatory (a probe that stops at the first one): about thirty index lookups
+    # instead of joining every city with its membership on each page view.
+    "WITH RECURSIVE codes(code) AS ("
+    " SELECT min(country_code) FROM city"
+    " UNION ALL"
+    " SELECT (SELECT min(country_code) FROM city WHERE country_code > codes.code) FROM codes"
+    " WHERE codes.code IS NOT NULL)"
+    " SELECT code FROM (SELECT code, (SELECT 1 FROM city JOIN city_membership ON city_membership.city_id = city.id"
+    " WHERE city.country_code = codes.code AND city_membership.status IN :statuses LIMIT 1) AS public"
+    " FROM codes WHERE code IS NOT NULL) AS found WHERE public IS NOT NULL ORDER BY code"
+).bindparams(bindparam("statuses", expanding=True))
+
+
 async def signatory_countries(session: AsyncSession) -> list[str]:
-    """Country codes that have a signatory, for the list's filter."""
-    rows = await session.scalars(
-        select(City.country_code)
-        .join(Membership, Membership.city_id == City.id)
-        .where(Membership.status.in_([s.value for s in PUBLIC_STATUSES]))
-        .distinct()
-        .order_by(City.country_code)
-    )
+    """Country codes that have a signatory (suspended ones included), for the list's filter."""
+    rows = await session.scalars(_PUBLIC_COUNTRIES, {"statuses": [s.value for s in PUBLIC_STATUSES]})
     return list(rows)
 
 

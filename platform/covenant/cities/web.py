@@ -260,7 +260,17 @@ async def city_profile(request: AnyRequest, db_session: AsyncSession, city_id: U
         can_apply=may_apply_for(request, city.id)
         and "apply" in services.allowed_actions(membership.status if membership else None),
         **template_context(),
+        **await monitoring_profile(request, db_session, city.id, member),
     )
+
+
+async def monitoring_profile(
+    request: AnyRequest, db_session: AsyncSession, city_id: UUID, member: bool
+) -> dict[str, Any]:
+    """The monitoring's part of the profile: badges for everyone, the open cycles' checklist for the team."""
+    from covenant.monitoring.web import profile_context
+
+    return await profile_context(request, db_session, city_id, member)
 
 
 # -- applying ----------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from uuid import UUID
 from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, model_validator
 
 from covenant.commitments.models import CommitmentStatus, Priority
+from covenant.i18n import N_
+from covenant.i18n import gettext as _
 
 Language = Literal["en", "fr", "es", "it"]
 LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "it")
@@ -43,7 +45,7 @@ def _check_links(value: list[str]) -> list[str]:
         try:
             _URL.validate_python(link)
         except ValueError as exc:
-            raise ValueError(f"{link!r} is not a web address (http:// or https://).") from exc
+            raise ValueError(_("%(link)s is not a web address (http:// or https://).") % {"link": repr(link)}) from exc
         checked.append(link)
     return checked
 
@@ -79,7 +81,7 @@ class CommitmentInput(Form):
     @model_validator(mode="after")
     def _dates(self) -> CommitmentInput:
         if self.due_date < self.start_date:
-            raise ValueError("The due date cannot be before the start date.")
+            raise ValueError(N_("The due date cannot be before the start date."))
         return self
 
 

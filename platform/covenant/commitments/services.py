@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant import audit
@@ -27,7 +27,9 @@ from covenant.commitments.schemas import CommitmentInput, ProgressInput
 from covenant.db import new_id
 from covenant.events import outbox
 from covenant.i18n import N_
+from covenant.i18n import gettext as _
 from covenant.web.pagination import Page
+from covenant.web.validation import message_for
 
 Actor = Identity | UUID | None
 ENTITY = "commitment"
@@ -155,8 +157,10 @@ async def _views(
     *,
     published_only: bool,
     with_updates: bool,
+    tree: Sequence[Commitment] | None = None,
 ) -> list[CommitmentView]:
-    """Views of ``commitments`` with progress computed over their cities' whole trees."""
+    """Views of ``commitments`` with progress computed over their cities' whole trees (``tree``, when the
+    caller already holds it: every commitment of those cities, published ones only if ``published_only``)."""
     if not commitments:
         return []
     city_ids = {c.city_id for c in commitments}
@@ -164,10 +168,11 @@ async def _views(
         row.id: row
         for row in (await session.execute(select(City.id, City.name, City.country_code).where(City.id.in_(city_ids))))
     }
-    tree_query = select(Commitment).where(Commitment.city_id.in_(city_ids))
-    if published_only:
-        tree_query = tree_query.where(Commitment.published_at.is_not(None))
-    tree = list((await session.scalars(tree_query)).all())
+    if tree is None:
+        tree_query = select(Commitment).where(Commitment.city_id.in_(city_ids))
+        if published_only:
+            tree_query = tree_query.where(Commitment.published_at.is_not(None))
+        tree = list((await session.scalars(tree_query)).all())
     progress = weighted_progress([*tree, *commitments], published_only=published_only)
     counted_children: dict[UUID, int] = {}
     for c in tree:
@@ -250,13 +255,13 @@ async def public_commitments_of(session: AsyncSession, city_id: UUID) -> list[Co
             select(Commitment).where(Commitment.city_id == city_id, Commitment.published_at.is_not(None))
         )
     ).all()
-    return await _views(session, _tree_order(rows), published_only=True, with_updates=True)
+    return await _views(session, _tree_order(rows), published_only=True, with_updates=True, tree=rows)
 
 
 async def city_commitments(session: AsyncSession, city_id: UUID) -> list[CommitmentView]:
     """All of a city's commitments, drafts included, for its editors."""
     rows = (await session.scalars(select(Commitment).where(Commitment.city_id == city_id))).all()
-    return await _views(session, _tree_order(rows), published_only=False, with_updates=False)
+    return await _views(session, _tree_order(rows), published_only=False, with_updates=False, tree=rows)
 
 
 async def commitment_view(session: AsyncSession, commitment: Commitment, *, public: bool) -> CommitmentView:
@@ -269,6 +274,16 @@ async def children_of(session: AsyncSession, commitment: Commitment, *, public: 
         query = query.where(Commitment.published_at.is_not(None))
     rows = (await session.scalars(query.order_by(Commitment.start_date))).all()
     return await _views(session, rows, published_only=public, with_updates=False)
+
+
+def paged(query: Select[Any], offset: int, limit: int) -> Select[Any]:
+    """``query`` limited to one page, with LIMIT and OFFSET written into the SQL rather than bound.
+
+    PostgreSQL switches a statement to a generic plan after five executions; with a bound LIMIT it then
+    plans for an unknown number of rows and sorts the whole set instead of reading an ordered index and
+    stopping at the page size (DESIGN §7). Written in, each page size gets its own fitting plan."""
+    query = query.limit(literal_column(str(max(0, int(limit)))))
+    return query.offset(literal_column(str(max(0, int(offset))))) if offset > 0 else query
 
 
 @dataclass(frozen=True)
@@ -315,12 +330,14 @@ async def search_public(
     ).scalar_one()
     rows = (
         await session.scalars(
-            select(Commitment)
-            .join(City, City.id == Commitment.city_id)
-            .where(where)
-            .order_by(Commitment.published_at.desc(), Commitment.id.desc())
-            .limit(size)
-            .offset((number - 1) * size)
+            paged(
+                select(Commitment)
+                .join(City, City.id == Commitment.city_id)
+                .where(where)
+                .order_by(Commitment.published_at.desc(), Commitment.id.desc()),
+                (number - 1) * size,
+                size,
+            )
         )
     ).all()
     views = await _views(session, rows, published_only=True, with_updates=False)
@@ -758,7 +775,7 @@ async def import_csv(
             except ValueError:
                 target = None
             if target is None:
-                errors.append(f"Line {line}: id: not a commitment of this city.")
+                errors.append(_("Line %(line)s: id: not a commitment of this city.") % {"line": line})
                 continue
         values = {k: v for k, v in row.items() if k not in READ_ONLY_COLUMNS and k not in ("id", "status")}
         if target is None and row.get("status") in ("planned", "in_progress"):
@@ -768,29 +785,38 @@ async def import_csv(
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
                 column = ".".join(str(p) for p in err["loc"][:1]) or "row"
-                errors.append(f"Line {line}: {column}: {str(err['msg']).removeprefix('Value error, ')}")
+                errors.append(
+                    _("Line %(line)s: %(column)s: %(message)s")
+                    % {"line": line, "column": column, "message": message_for(err)}
+                )
             continue
         try:
             modules = check_modules(data.modules, known)
         except CommitmentError as exc:
-            errors.append(f"Line {line}: modules: {exc.message}")
+            errors.append(_("Line %(line)s: modules: %(message)s") % {"line": line, "message": exc.message})
             continue
         if data.parent_id is not None and data.parent_id not in existing:
-            errors.append(f"Line {line}: parent_id: the parent must be a commitment of the same city.")
+            errors.append(
+                _("Line %(line)s: parent_id: the parent must be a commitment of the same city.") % {"line": line}
+            )
             continue
         if target is not None:
             if target.status == CommitmentStatus.withdrawn:
-                errors.append(f"Line {line}: status: a withdrawn commitment can no longer be changed.")
+                errors.append(
+                    _("Line %(line)s: status: a withdrawn commitment can no longer be changed.") % {"line": line}
+                )
                 continue
             parents[target.id] = data.parent_id
         planned.append((line, target, data, modules))
     for line, target, _data, _modules in planned:
         if target is not None and _creates_cycle(parents, target.id):
-            errors.append(f"Line {line}: parent_id: this nesting would make a commitment its own ancestor.")
+            errors.append(
+                _("Line %(line)s: parent_id: this nesting would make a commitment its own ancestor.") % {"line": line}
+            )
     if errors:
         raise CsvImportError(errors)
     if not planned:
-        raise CsvImportError(["The file holds no commitments."])
+        raise CsvImportError([_("The file holds no commitments.")])
     created = updated = 0
     for _line, target, data, modules in planned:
         if target is None:

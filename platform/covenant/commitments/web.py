@@ -154,6 +154,14 @@ class CityCommitmentsController(Controller):
                 return await see_other(db_session, f"/cities/{city.id}/commitments/{commitment.id}/edit")
         return await self._form_page(request, db_session, city, None, data, errors, 422)
 
+    @post("/validate", name="commitments:validate")
+    async def validate(self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, data: FormData) -> Template:
+        """Inline validation (htmx, when a person leaves a field): the form with the messages its values
+        deserve so far. Nothing is saved; the page picks the one field it asked about."""
+        city = await load_city(db_session, city_id)
+        _form, errors = validate_form(CommitmentInput, data)
+        return await self._form_page(request, db_session, city, None, data, errors)
+
     @get("/{commitment_id:uuid}/edit", name="commitments:edit")
     async def edit(self, request: AnyRequest, db_session: AsyncSession, city_id: UUID, commitment_id: UUID) -> Template:
         city = await load_city(db_session, city_id)

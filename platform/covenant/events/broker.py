@@ -9,6 +9,7 @@ which would silently be RabbitMQ on localhost.
 from __future__ import annotations
 
 import logging
+import time
 import traceback as tb
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,13 +20,17 @@ import dramatiq
 from dramatiq import Broker, Message, Middleware
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import current_millis
+from dramatiq.errors import BrokerConnectionError
 from dramatiq.middleware import AsyncIO, CurrentMessage, Retries, ShutdownNotifications, TimeLimit
 
 from covenant.config import Settings
+from covenant.db import database_unavailable
 
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_MS = 5 * 60 * 1000
+RETRY_ENQUEUE_PAUSE_SECONDS = 0.5
+MAX_RETRY_ENQUEUE_PAUSE_SECONDS = 5.0
 QUEUE_PREFETCH = 128
 """Messages a worker process holds per queue; Dramatiq's default (2 x threads) throttles throughput (§7)."""
 
@@ -87,14 +92,83 @@ class DeadLetters(Middleware):
                 logger.exception("worker shutdown hook failed")
 
 
+def is_connection_error(exc: BaseException) -> bool:
+    """The broker could not be reached (as opposed to a message or code problem)."""
+    if isinstance(exc, BrokerConnectionError | ConnectionError):
+        return True
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis ships with dramatiq[redis]
+        return False
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError)
+
+
+class _PatientBroker:
+    """The broker as :class:`PatientRetries` sees it: ``enqueue`` waits for an unreachable broker."""
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._broker, name)
+
+    def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
+        pause = RETRY_ENQUEUE_PAUSE_SECONDS
+        while True:
+            try:
+                return self._broker.enqueue(message, delay=delay)
+            except Exception as exc:
+                if not is_connection_error(exc):
+                    raise
+                logger.warning(
+                    "cannot re-enqueue %s for a retry (%s); trying again in %.1fs", message.actor_name, exc, pause
+                )
+                time.sleep(pause)
+                pause = min(pause * 2, MAX_RETRY_ENQUEUE_PAUSE_SECONDS)
+
+
+class PatientRetries(Retries):
+    """Dramatiq's :class:`Retries`, except that a retry the broker cannot take right now is not dropped.
+
+    Retries re-enqueues a failed message with a delay, and the worker then acknowledges the original. With
+    the broker unreachable the re-enqueue fails (Dramatiq only logs it) while the acknowledgement waits for
+    the broker to come back: the message would be gone. Here the re-enqueue waits for the broker too, the
+    way Dramatiq's own acknowledgement does.
+    """
+
+    def after_process_message(
+        self, broker: Broker, message: Any, *, result: Any = None, exception: BaseException | None = None
+    ) -> None:
+        super().after_process_message(  # type: ignore[no-untyped-call]
+            _PatientBroker(broker), message, result=result, exception=exception
+        )
+
+
+def retry_policy(max_retries: int) -> Callable[[int, BaseException], bool]:
+    """Whether to retry a failed message (Dramatiq's ``retry_when``).
+
+    A handler that fails on its own is retried ``max_retries`` times, then dead-lettered. One that failed
+    because the database or the broker could not be reached is not at fault: it is retried until they are
+    back (the backoff keeps growing, up to :data:`MAX_BACKOFF_MS`), so an outage longer than the retries
+    never turns healthy messages into dead letters.
+    """
+
+    def retry_when(retries: int, exception: BaseException) -> bool:
+        return retries < max_retries or database_unavailable(exception) or is_connection_error(exception)
+
+    return retry_when
+
+
 def middleware(settings: Settings) -> list[Middleware]:
     return [
         DeadLetters(),
         ShutdownNotifications(),
         TimeLimit(time_limit=settings.dramatiq_time_limit_ms),
         CurrentMessage(),
-        Retries(
+        PatientRetries(
             max_retries=settings.dramatiq_max_retries,
+            retry_when=retry_policy(settings.dramatiq_max_retries),
             min_backoff=settings.dramatiq_min_backoff_ms,
             max_backoff=max(MAX_BACKOFF_MS, settings.dramatiq_min_backoff_ms),
         ),
@@ -102,14 +176,74 @@ def middleware(settings: Settings) -> list[Middleware]:
     ]
 
 
+def _redis_broker_class() -> Any:
+    """Dramatiq's Redis broker, made safe across a Redis outage (DESIGN §3: nothing is lost).
+
+    Two gaps of Dramatiq's Redis broker are closed here:
+
+    * a delay-queue consumer that loses its connection drops the delayed messages it holds in memory
+      (retries waiting for their backoff, deferred out-of-order events) while Redis still lists them as
+      taken by this worker: they would only come back once this worker process stopped. A new delay-queue
+      consumer therefore first puts back whatever this worker had taken from that queue and not
+      acknowledged (nothing else of this worker can hold such a message at that point);
+    * ``enqueue`` and ``requeue`` let Redis' own connection errors through, which the worker does not
+      recognise as a connection loss: they are raised as Dramatiq's ``ConnectionClosed``.
+    """
+    import redis
+    from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+    from dramatiq.common import dq_name
+    from dramatiq.errors import ConnectionClosed
+
+    lost_connection = (redis.ConnectionError, redis.TimeoutError)
+
+    class Consumer(_RedisConsumer):
+        def __init__(self, broker: Any, queue_name: str, prefetch: int, timeout: int) -> None:
+            super().__init__(broker, queue_name, prefetch, timeout)  # type: ignore[no-untyped-call]
+            if queue_name != dq_name(queue_name):
+                return
+            acks = f"{broker.namespace}:__acks__.{broker.broker_id}.{queue_name}"
+            try:
+                taken = [m.decode() if isinstance(m, bytes) else m for m in broker.client.smembers(acks)]
+                if taken:
+                    broker.do_requeue(queue_name, *taken)
+                    logger.warning(
+                        "%s: put back %d delayed messages held before a reconnection", queue_name, len(taken)
+                    )
+            except lost_connection as exc:
+                raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+
+        def requeue(self, messages: Any) -> None:
+            try:
+                super().requeue(messages)  # type: ignore[no-untyped-call]
+            except lost_connection as exc:
+                raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+
+    class SafeRedisBroker(RedisBroker):
+        @property
+        def consumer_class(self) -> type[Consumer]:
+            return Consumer
+
+        def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
+            try:
+                return super().enqueue(message, delay=delay)
+            except lost_connection as exc:
+                raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+
+    return SafeRedisBroker
+
+
 def build_broker(settings: Settings) -> Broker:
     """A new broker for ``settings.broker_url`` with Covenant's middleware. Does not connect yet."""
     url = settings.broker_url
     stack = middleware(settings)
     if url.startswith(("redis://", "rediss://")):
-        from dramatiq.brokers.redis import RedisBroker
-
-        return RedisBroker(url=url, middleware=stack)  # type: ignore[no-untyped-call]
+        redis_broker: Broker = _redis_broker_class()(
+            url=url,
+            middleware=stack,
+            heartbeat_timeout=settings.dramatiq_heartbeat_timeout_ms,
+            maintenance_chance=settings.dramatiq_maintenance_chance,
+        )
+        return redis_broker
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 

@@ -85,6 +85,7 @@ CORE_HANDLER_MODULES: tuple[str, ...] = (
     "covenant.cities.events",
     "covenant.commitments.events",
     "covenant.calendar.handlers",
+    "covenant.monitoring.handlers",
 )
 """Core parts whose import registers core events and subscriptions."""
 

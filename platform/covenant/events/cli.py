@@ -149,12 +149,18 @@ def replay_command(dead_letter_id: UUID | None, replay_all: bool) -> None:
     help="Messages held per queue and process.",
 )
 def worker(threads: int, processes: int, queues: tuple[str, ...], prefetch: int) -> None:
-    settings, _, catalogue = _context()
+    settings, registry, catalogue = _context()
     _needs_broker(settings, "worker")
     selected = list(queues) or catalogue.queues
-    unknown = sorted(set(selected) - set(catalogue.queues))
+    # An enabled module's queue is valid even while the module subscribes to nothing: a deployment keeps one
+    # worker per module queue (deploy/k8s), and that worker idles until the module gains a subscription.
+    known = sorted(set(catalogue.queues) | set(registry.slugs))
+    unknown = sorted(set(selected) - set(known))
     if unknown:
-        raise click.ClickException(f"unknown queue(s): {', '.join(unknown)} (known: {', '.join(catalogue.queues)})")
+        raise click.ClickException(f"unknown queue(s): {', '.join(unknown)} (known: {', '.join(known)})")
+    idle = sorted(set(selected) - set(catalogue.queues))
+    if idle:
+        click.echo(f"worker: no subscriber on queue(s) {', '.join(idle)} yet; listening anyway")
     if processes > 1:
         import multiprocessing
 
@@ -182,6 +188,8 @@ def _run_worker(threads: int, queues: list[str], prefetch: int, echo: bool = Tru
     settings, _, catalogue = _context()
     broker = brokers.install_broker(settings)
     Consumers(settings, catalogue, broker).declare()
+    for queue in queues:  # a module queue nobody subscribes to yet is listened to all the same
+        broker.declare_queue(queue)
     stop = _stop_event()
     running = start_worker(broker, queues, threads=threads, prefetch=prefetch)
     stop.wait()
@@ -233,7 +241,7 @@ def scheduler(every: float) -> None:
         broker = brokers.install_broker(settings)
         sessions = session_factory(engine)
         sweeper = Relay(sessions, broker, catalogue)
-        jobs = Scheduler.for_registry(sessions, registry)
+        jobs = Scheduler.for_deployment(sessions, registry)
 
         async def tick() -> None:
             await sweeper.resend_unapplied(older_than=timedelta(minutes=10))

@@ -32,6 +32,8 @@ from covenant.events.sqlite import begin_write
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+BUSY_SECONDS = 0.05
+"""The pause after a pass that sent events (see :meth:`Relay.run`)."""
 
 
 class Relay:
@@ -45,11 +47,15 @@ class Relay:
         *,
         poll_seconds: float = 2.0,
         batch_size: int = BATCH_SIZE,
+        busy_seconds: float = BUSY_SECONDS,
     ) -> None:
         self.sessions = sessions
         self.broker = broker
         self.catalogue = catalogue
         self.poll_seconds = poll_seconds
+        self.busy_seconds = min(busy_seconds, poll_seconds)
+        self.pause = poll_seconds
+        """The current wait between passes (see :meth:`run`)."""
         self.batch_size = batch_size
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -185,23 +191,32 @@ class Relay:
             loop.call_soon_threadsafe(wake.set)
 
     async def run(self) -> None:
-        """Publish, then sleep ``poll_seconds`` or until nudged; until :meth:`stop`."""
+        """Publish, then sleep until nudged or the next poll; until :meth:`stop`.
+
+        Events recorded by another process (a web process, when the relay runs on its own) cannot nudge it,
+        so the pause adapts: right after a pass that sent something the relay looks again after
+        ``busy_seconds``, and each empty pass doubles the pause up to ``poll_seconds``. Under a steady
+        stream of events the lag stays near ``busy_seconds``; an idle outbox costs one query per
+        ``poll_seconds``."""
         with self._lock:
             self._loop = asyncio.get_running_loop()
             self._wake = asyncio.Event()
         wake = self._wake
         self._stopping = False
+        self.pause = self.poll_seconds
         while not self._stopping:
             wake.clear()
             try:
-                await self.drain()
+                sent = await self.drain()
+                self.pause = self.busy_seconds if sent else min(self.poll_seconds, self.pause * 2)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 # The database or broker is away: keep polling, the rows stay in the outbox meanwhile.
                 logger.exception("relay pass failed; retrying in %.1fs", self.poll_seconds)
+                self.pause = self.poll_seconds
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(wake.wait(), timeout=self.pause)
         with self._lock:
             self._loop = self._wake = None
 

@@ -78,7 +78,7 @@ class EventRuntime:
         outbox.add_nudger(self.relay.nudge)
         self._relay_task = asyncio.create_task(self.relay.run(), name="covenant-relay")
         # Embedded: one process is the whole deployment, so it is the scheduler too.
-        self.scheduler = Scheduler.for_registry(self.sessions, self.registry)
+        self.scheduler = Scheduler.for_deployment(self.sessions, self.registry)
         self._scheduler_task = asyncio.create_task(self.scheduler.run_forever(), name="covenant-scheduler")
         # The in-process broker forgot its messages when the process stopped; the outbox did not.
         if brokers.is_in_process(self.broker):

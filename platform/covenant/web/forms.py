@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 
 from litestar import Request
-from litestar.enums import RequestEncodingType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, ValidationError
@@ -36,8 +36,10 @@ def validate_form(schema: type[FormSchema], data: dict[str, Any]) -> tuple[FormS
 
 
 def page(template: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any) -> Template:
-    """A full page (or, for an invalid form, the same page with status 422 and its field messages)."""
-    return Template(template, context=context, status_code=status_code, headers=headers)
+    """A full page (or, for an invalid form, the same page with status 422 and its field messages).
+
+    The media type is explicit: Litestar otherwise takes the handler's, JSON for a handler returning ``Any``."""
+    return Template(template, context=context, status_code=status_code, headers=headers, media_type=MediaType.HTML)
 
 
 async def see_other(db_session: AsyncSession, path: str) -> Redirect:

@@ -11,6 +11,8 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
+MAX_PAGE_NUMBER = 1_000_000
+"""Far beyond any list's end, and small enough for every database's OFFSET."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,6 @@ class Page(Generic[T]):
 
 def clamp(page: int | None, size: int | None) -> tuple[int, int]:
     """Page number and size from user input, kept within sane bounds."""
-    number = max(1, page or 1)
+    number = min(MAX_PAGE_NUMBER, max(1, page or 1))
     per_page = min(MAX_PAGE_SIZE, max(1, size or DEFAULT_PAGE_SIZE))
     return number, per_page

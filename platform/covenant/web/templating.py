@@ -21,9 +21,11 @@ HTMX_FILE = "htmx-2.0.11.min.js"
 CORE_NAVIGATION: tuple[NavigationEntry, ...] = (
     NavigationEntry(N_("Signatories"), "/cities"),
     NavigationEntry(N_("Convention"), "/convention"),
+    NavigationEntry(N_("Covenant in figures"), "/figures"),
 )
 ADMIN_NAVIGATION: tuple[NavigationEntry, ...] = (
     NavigationEntry(N_("Memberships"), "/admin/memberships", "admin"),
+    NavigationEntry(N_("Monitoring"), "/admin/monitoring/", "admin"),
     NavigationEntry(N_("Users"), "/admin/users", "admin"),
     NavigationEntry(N_("Convention editions"), "/admin/convention", "admin"),
     NavigationEntry(N_("Events"), "/admin/events", "admin"),

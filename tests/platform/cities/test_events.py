@@ -35,7 +35,10 @@ def test_the_core_publishes_the_city_events(registry: ModuleRegistry) -> None:
     catalogue = build_catalogue(registry)
     for name in CITY_EVENTS:
         assert catalogue.events[name].publisher == "core"
-        assert catalogue.events[name].subscribers == ("testmodule.note_city_event",)
+        module_subscribers = [s for s in catalogue.events[name].subscribers if not s.startswith("core.")]
+        assert module_subscribers == ["testmodule.note_city_event"]
+    # The core opens a new signatory's sections of a running monitoring cycle.
+    assert "core.open_sections_for_new_signatory" in catalogue.events["city.signed"].subscribers
 
 
 async def test_a_subscriber_applies_each_membership_event_once(
