@@ -702,34 +702,34 @@ async def search_public(
     if filters.measure:
         where.append(_has_measure(filters.measure))
     matching = and_(*where)
+    # Only the country and size facets (and those filters) need the fiche's city: the other queries skip it.
+    by_city = bool(filters.country or filters.size_class)
 
-    async def counts(column: Any) -> list[tuple[Any, int]]:
-        rows = await session.execute(
-            select(column, func.count())
-            .select_from(PracticeFiche)
-            .outerjoin(City, City.id == PracticeFiche.city_id)
-            .where(matching)
-            .group_by(column)
-        )
-        return [(value, int(n)) for value, n in rows.all()]
+    async def counts(*columns: Any, with_city: bool = False) -> list[Any]:
+        query = select(*columns, func.count()).select_from(PracticeFiche)
+        if with_city or by_city:
+            query = query.join(City, City.id == PracticeFiche.city_id)
+        return list((await session.execute(query.where(matching).group_by(*columns))).all())
 
     facets: dict[str, Counter[str]] = {k: Counter() for k in ("measure", "place_kind", "country", "size_class", "year")}
     for value, n in await counts(cast(PracticeFiche.measures, String)):
         for measure in json.loads(value) if value else []:
             facets["measure"][measure] += n
     total = 0
-    for value, n in await counts(PracticeFiche.place_kind):
-        facets["place_kind"][value] += n
+    for place_kind, year, n in await counts(PracticeFiche.place_kind, PracticeFiche.year):
+        facets["place_kind"][place_kind] += n
+        if year:
+            facets["year"][str(year)] += n
         total += n
-    for key, column in (("country", City.country_code), ("size_class", City.size_class), ("year", PracticeFiche.year)):
-        for value, n in await counts(column):
-            if value:
-                facets[key][str(value)] += n
+    for country, size_class, n in await counts(City.country_code, City.size_class, with_city=True):
+        facets["country"][country] += n
+        facets["size_class"][size_class] += n
+    page = select(PracticeFiche.id)
+    if by_city:
+        page = page.join(City, City.id == PracticeFiche.city_id)
     ids = list(
         await session.scalars(
-            select(PracticeFiche.id)
-            .outerjoin(City, City.id == PracticeFiche.city_id)
-            .where(matching)
+            page.where(matching)
             .order_by(PracticeFiche.published_at.desc(), PracticeFiche.id.desc())
             .limit(literal_column(str(int(size))))
             .offset(literal_column(str(max(0, (number - 1) * int(size)))))

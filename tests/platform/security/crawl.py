@@ -15,7 +15,7 @@ from covenant.app import create_app
 from covenant.config import Settings
 from covenant.db import create_engine, session_factory
 from covenant.plugins import ActionModule, ModuleRegistry
-from tests.platform.security.expectations import EXPECTATIONS, PENDING_PREFIXES
+from tests.platform.security.expectations import EXPECTATIONS
 from tests.platform.security.matrix import (
     VISITORS,
     City,
@@ -33,12 +33,13 @@ ESCAPED = re.compile(r"&lt;script&gt;x\((\d+)\)")
 
 def all_modules() -> list[ActionModule]:
     from modules.ai_review.plugin import module as ai_review
+    from modules.assessment.plugin import module as assessment
     from modules.cohesion.plugin import module as cohesion
     from modules.funding.plugin import module as funding
     from modules.practices.plugin import module as practices
     from modules.training.plugin import module as training
 
-    return [funding, ai_review, training, cohesion, practices]
+    return [funding, ai_review, training, cohesion, practices, assessment]
 
 
 def make_app(settings: Settings) -> Litestar:
@@ -95,10 +96,6 @@ def _visit(method: str, template: str, url: str, who: str, city: City, response:
         escaped=frozenset(int(n) for n in ESCAPED.findall(body)) if html else frozenset(),
         problem=body[:300] if response.status_code >= 500 else "",
     )
-
-
-def pending(template: str) -> bool:
-    return template.startswith(PENDING_PREFIXES)
 
 
 async def run_crawl(settings: Settings) -> Crawl:

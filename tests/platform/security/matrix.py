@@ -165,7 +165,13 @@ def fill(path: str, world: World, city: City) -> str:
         if name == "document_id":
             return str(shared["advocacy_id"] if "/funding/" in path else ids["document_id"])
         if name == "year":
-            return str(YEAR if "/ai_review/" in path else shared["year"])
+            if path.startswith("/reports/"):
+                return str(shared["report_year"])  # the published report
+            if "/ai_review/" in path or "/monitoring" in path or "/assessment/" in path:
+                return str(YEAR)
+            return str(shared["year"])
+        if name == "decision":
+            return "validate"
         if name == "grant_id":
             return str(shared["user_grant_id"] if path.startswith("/admin/users") else ids["grant_id"])
         if name == "token":
@@ -179,7 +185,9 @@ def fill(path: str, world: World, city: City) -> str:
         if name == "feed":
             return f"{shared['feed']}.ics"
         if name == "file_path":
-            return "practices.css" if "/static/m/" in path else "covenant.css"
+            if "/static/m/" in path:
+                return "survey.js" if "/assessment/" in path else "practices.css"
+            return "covenant.css"
         if name == "path":
             return "swagger"  # the viewers' catch-all serves nothing else
         if name in ids:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -32,7 +33,12 @@ from covenant.commitments.schemas import CommitmentInput, ProgressInput
 from covenant.config import Settings
 from covenant.db import transaction
 from covenant.events.models import DeadLetter
+from covenant.monitoring import report as monitoring_report
+from covenant.monitoring import services as monitoring
+from covenant.monitoring.models import DelayRequest, MonitoringSection, Notice
+from covenant.monitoring.schemas import CycleInput, DelayInput
 from covenant.notifications.models import MailMessage
+from covenant.plugins import ModuleRegistry
 from modules.ai_review import rules
 from modules.ai_review import services as ai_review
 from modules.ai_review.schemas import (
@@ -42,6 +48,8 @@ from modules.ai_review.schemas import (
     SurveyInput,
     TechnologyInput,
 )
+from modules.assessment import services as assessment
+from modules.assessment.demo import synthetic_answer
 from modules.cohesion import services as cohesion
 from modules.cohesion.schemas import (
     EvaluationPlanInput,
@@ -62,7 +70,9 @@ from modules.practices.schemas import ReviewInput as FicheReview
 from modules.training import services as training
 from modules.training.schemas import CurriculumInput, SelfAssessmentInput, SessionInput, UnitInput
 
-MODULES = ("funding", "ai_review", "training", "cohesion", "practices")
+MODULES = ("funding", "ai_review", "training", "cohesion", "practices", "assessment")
+OTHER_MODULE = "elsewhere"
+"""The one module of contributor_without: none the app has, so every module's routes are another's to them."""
 YEAR = date.today().year
 PASSWORD = "correct horse battery staple"
 
@@ -199,7 +209,7 @@ async def build_world(sessions: async_sessionmaker[AsyncSession], settings: Sett
             world,
             "contributor_without",
             "other-module@a.eu",
-            [("contributor", {"city_id": a.id, "modules": ["assessment"]})],
+            [("contributor", {"city_id": a.id, "modules": [OTHER_MODULE]})],
         )
         await _person(session, world, "mayor", "mayor@a.eu", [("mayors_office", {"city_id": a.id})])
         for slug in MODULES:
@@ -228,6 +238,8 @@ async def build_world(sessions: async_sessionmaker[AsyncSession], settings: Sett
         world.ids[city.id] = {"city_id": city.id}
         await _seed_city(sessions, world, city.id, settings, admin, p)
     await _seed_shared(sessions, world, var_dir, admin, p, subject_b)
+    await _seed_assessment(sessions, world, admin)
+    await _seed_monitoring(sessions, world, admin, p)
     async with transaction(sessions) as session:
         world.shared["feed"] = await calendar.feed_token(session, world.people["contributor"].user_id, secret_key)
     return world
@@ -719,3 +731,75 @@ async def _seed_shared(
         session.add(letter)
         await session.flush()
         shared["letter_id"] = letter.id
+
+
+async def _seed_assessment(sessions: async_sessionmaker[AsyncSession], world: World, admin: Identity) -> None:
+    """A submitted (hence scored) self-assessment of the current year for each city."""
+    rng = random.Random("matrix")
+    for city_id in (world.a, world.b):
+        async with transaction(sessions) as session:
+            city = await session.get(City, city_id)
+            assert city is not None
+            current = await assessment.survey(session, city, YEAR)
+            indicators = [i for i in current.framework.indicators_for(city.size_class) if i.source_event is None]
+            raws = {i.code: synthetic_answer(i, 0.5, city.population, rng) for i in indicators}
+            response = await assessment.save_answers(session, city, YEAR, raws, actor=admin)
+            await assessment.submit(session, city, YEAR, actor=admin)
+            world.shared["version_id"] = response.framework_version_id
+            world.shared["code"] = indicators[0].code
+
+
+async def _seed_monitoring(
+    sessions: async_sessionmaker[AsyncSession], world: World, admin: Identity, p: Payloads
+) -> None:
+    """Last year's cycle, closed with its report published; this year's, open (sections for A and B), with a
+    delay request and a written notice per city and a compiled (unpublished) report."""
+    from tests.platform.security.crawl import all_modules
+
+    registry = ModuleRegistry(all_modules())
+
+    def dates(year: int) -> CycleInput:
+        return CycleInput(
+            year=year,
+            opens_on=date(year, 2, 1),
+            submission_deadline=date(year, 10, 31),
+            validation_deadline=date(year, 12, 15),
+        )
+
+    async with transaction(sessions) as session:
+        last = await monitoring.create_cycle(session, dates(YEAR - 1), registry=registry, actor=admin)
+        await monitoring.open_cycle(session, last, registry=registry, actor=admin)
+        await monitoring.close_cycle(session, last, confirm=True, actor=admin)
+        report = await monitoring_report.compile_report(session, last, registry=registry, actor=admin)
+        await monitoring_report.publish_report(session, report, last, actor=admin)
+        world.shared["report_year"] = YEAR - 1
+    async with transaction(sessions) as session:
+        cycle = await monitoring.create_cycle(session, dates(YEAR), registry=registry, actor=admin)
+        await monitoring.open_cycle(session, cycle, registry=registry, actor=admin)
+        for city_id in (world.a, world.b):
+            tag = "A" if city_id == world.a else "B"
+            await monitoring.request_delay(
+                session,
+                cycle,
+                city_id,
+                DelayInput(requested_until=date(YEAR, 11, 30), reason=p(f"delay{tag}.reason")),
+                actor=admin,
+                today=date(YEAR, 3, 1),
+            )
+        await monitoring.send_notices(session, cycle, actor=admin, today=date(YEAR, 12, 16))
+        await monitoring_report.compile_report(session, cycle, registry=registry, actor=admin)
+        for city_id in (world.a, world.b):
+            ids = world.ids[city_id]
+            ids["section_id"] = await session.scalar(
+                select(MonitoringSection.id)
+                .where(MonitoringSection.cycle_id == cycle.id, MonitoringSection.city_id == city_id)
+                .limit(1)
+            )
+            ids["delay_id"] = await session.scalar(
+                select(DelayRequest.id).where(DelayRequest.cycle_id == cycle.id, DelayRequest.city_id == city_id)
+            )
+            ids["notice_id"] = await session.scalar(
+                select(Notice.id).where(Notice.cycle_id == cycle.id, Notice.city_id == city_id)
+            )
+            for key in ("section_id", "delay_id", "notice_id"):
+                assert ids[key] is not None, (key, city_id)
