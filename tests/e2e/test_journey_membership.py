@@ -261,8 +261,9 @@ def test_mayors_office_journey_with_the_keyboard_only(browsing: object, site: ob
     visitor.goto("/cities")
     key_type(visitor, "q", city)  # the live filter narrows the list as one types
     expect(visitor.locator("#signatory-results").get_by_role("link")).to_have_count(1)
+    visitor.wait_for_load_state("networkidle")  # the live filter's last swap must not replace the focused link
     key_press(visitor, by_label(city))
-    expect(visitor.get_by_role("heading", level=1)).to_have_text(city)
+    expect(visitor.get_by_role("heading", level=1)).to_have_text(city, timeout=20_000)
     commitments = visitor.get_by_role("region", name="Commitments")
     expect(commitments).to_contain_text(title)
     key_press(visitor, by_role("summary", "Progress timeline"), "Space", loads=False)
