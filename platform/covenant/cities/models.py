@@ -46,6 +46,9 @@ class City(AuditedBase):
     __table_args__ = (
         Index("ix_city_country_name", "country_code", "name"),
         Index("ix_city_size_class_name", "size_class", "name"),
+        # The signatory list's sorts: by name (the default), and by population read backwards.
+        Index("ix_city_name_id", "name", "id"),
+        Index("ix_city_population", "population"),
     )
 
     name: Mapped[str] = mapped_column(String(160))
@@ -93,7 +96,11 @@ class Membership(AuditedBase):
     """A city's adhesion to the Covenant: the application, the decision, and later suspension or withdrawal."""
 
     __tablename__ = "city_membership"
-    __table_args__ = (Index("ix_city_membership_status_adhesion", "status", "adhesion_date"),)
+    __table_args__ = (
+        Index("ix_city_membership_status_adhesion", "status", "adhesion_date"),
+        # The signatory list sorted by adhesion date, newest first (read backwards).
+        Index("ix_city_membership_adhesion_date", "adhesion_date"),
+    )
 
     city_id: Mapped[UUID] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"), unique=True)
     status: Mapped[str] = mapped_column(String(12))
