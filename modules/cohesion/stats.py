@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from scipy import stats as sps
 
 SMALL_SAMPLE = 30
 """Waves with fewer respondents than this get a warning: the interval is wide and the estimate fragile."""
@@ -79,6 +78,14 @@ def _pooled_sd(*groups: Summary) -> float:
     return math.sqrt(num / den)
 
 
+def _distributions() -> Any:
+    """SciPy's distributions, imported on first use: they weigh ~40 MB, and a web process that never
+    shows an impact estimate should not carry them."""
+    from scipy import stats
+
+    return stats
+
+
 def _hedges_j(df: float) -> float:
     return 1 - 3 / (4 * df - 1)
 
@@ -88,7 +95,7 @@ def change(before: Summary, after: Summary, confidence: float = 0.95) -> Estimat
     va, vb = before.sd**2 / before.n, after.sd**2 / after.n
     se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va**2 / (before.n - 1) + vb**2 / (after.n - 1))
-    t = float(sps.t.ppf(0.5 + confidence / 2, df))
+    t = float(_distributions().t.ppf(0.5 + confidence / 2, df))
     diff = after.mean - before.mean
     g = diff / _pooled_sd(before, after) * _hedges_j(before.n + after.n - 2)
     return Estimate(value=diff, se=se, low=diff - t * se, high=diff + t * se, effect_size=g)
@@ -101,7 +108,7 @@ def difference_in_differences(
     groups = (before, after, comparison_before, comparison_after)
     did = (after.mean - before.mean) - (comparison_after.mean - comparison_before.mean)
     se = math.sqrt(sum(g.sd**2 / g.n for g in groups))
-    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    z = float(_distributions().norm.ppf(0.5 + confidence / 2))
     df = sum(g.n for g in groups) - 4
     g = did / _pooled_sd(*groups) * _hedges_j(df)
     return Estimate(value=did, se=se, low=did - z * se, high=did + z * se, effect_size=g)

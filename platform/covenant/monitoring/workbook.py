@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +18,8 @@ from covenant.i18n import gettext as _
 from covenant.monitoring.models import COMMITMENTS
 from covenant.monitoring.services import Checklist
 
-BOLD = Font(bold=True)
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 
 def _sheet_title(text: str, used: set[str]) -> str:
@@ -35,12 +34,18 @@ def _sheet_title(text: str, used: set[str]) -> str:
 
 
 def _header(sheet: Worksheet, *titles: str) -> None:
+    from openpyxl.styles import Font
+
     sheet.append(list(titles))
     for cell in sheet[sheet.max_row]:
-        cell.font = BOLD
+        cell.font = Font(bold=True)
 
 
 async def build_workbook(session: AsyncSession, city: City, result: Checklist, base_url: str) -> bytes:
+    # openpyxl is imported when a workbook is asked for: a web process need not carry it otherwise.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     overview = book.active
     assert overview is not None

@@ -3,9 +3,11 @@ office submits it); another city's team, a reviewer or an anonymous visitor cann
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from covenant.db import transaction
@@ -68,7 +70,11 @@ async def test_a_citys_team_sees_its_own_checklist_only(
     for path in ADMIN_ACTIONS:
         assert (await post_form(client, path)).status_code == 403, path
     assert (await client.get(f"/cities/{cities.nice}/monitoring/{YEAR}")).status_code == 200
-    assert (await client.get(f"/cities/{cities.nice}/monitoring/{YEAR}/workbook.xlsx")).status_code == 200
+    workbook = await client.get(f"/cities/{cities.nice}/monitoring/{YEAR}/workbook.xlsx")
+    assert workbook.status_code == 200
+    overview = load_workbook(io.BytesIO(workbook.content), read_only=True).worksheets[0]
+    assert overview.title == "Overview"
+    assert next(overview.values)[0] == f"Monitoring {YEAR}"
     for path in ("", "/workbook.xlsx"):
         assert (await client.get(f"/cities/{cities.riga}/monitoring/{YEAR}{path}")).status_code == 403
     for path in ("/submit", "/delay"):
