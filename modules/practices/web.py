@@ -132,7 +132,7 @@ def filters_of(q: str, measure: str, place_kind: str, country: str, size_class: 
     )
 
 
-@get("/", name="practices:library")
+@get("/", name="practices:library", opt={"public_cache": True})
 async def library(
     db_session: AsyncSession,
     q: Q = "",

@@ -37,6 +37,7 @@ from covenant.web import routes as shell_routes
 from covenant.web.errors import exception_handlers
 from covenant.web.head import CovenantApp
 from covenant.web.locale import LocaleMiddleware
+from covenant.web.public_cache import watch_writes
 from covenant.web.templating import STATIC_DIR, template_config
 from covenant.web.transactions import RequestScopeMiddleware, commit_before_response
 
@@ -91,6 +92,7 @@ def create_app(
     """Build the app. ``embedded_worker`` (default: when no broker is configured) runs the relay and a
     worker thread in this process, so a newcomer needs nothing else running."""
     settings = settings or get_settings()
+    watch_writes()
     registry = registry if registry is not None else ModuleRegistry.from_entry_points(settings.modules)
     registry.import_models()
     configure_logging(settings)

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = True
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    public_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="Public pages read anonymously are served from memory for this long at most (0: off); "
+        "a write through the same process retires them at once.",
+    )
     login_attempts_per_minute: int = Field(default=10, ge=1)
     relay_poll_seconds: float = Field(default=2.0, gt=0)
     dramatiq_max_retries: int = Field(default=5, ge=0, le=20)

@@ -154,14 +154,14 @@ class SecurityHeaders:
             headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         elif "frame-ancestors" not in policy:
             headers["Content-Security-Policy"] = f"{policy.rstrip('; ')}; frame-ancestors 'none'"
-        if self.https or scope.get("scheme") == "https" or _forwarded_https(scope):
+        if self.https or scope.get("scheme") == "https" or forwarded_https(scope):
             headers["Strict-Transport-Security"] = HSTS
         identity = scope.get("identity")
         if isinstance(identity, Identity) and identity.is_authenticated:
             headers["Cache-Control"] = "no-store"
 
 
-def _forwarded_https(scope: Scope) -> bool:
+def forwarded_https(scope: Scope) -> bool:
     for name, value in scope.get("headers", ()):
         if name == b"x-forwarded-proto":
             return bool(value.split(b",")[0].strip().lower() == b"https")

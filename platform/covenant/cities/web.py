@@ -115,7 +115,7 @@ PageNumber = Annotated[int, Parameter(query="page", ge=1)]
 PageSize = Annotated[int, Parameter(query="size", ge=1, le=200)]
 
 
-@get("/cities", name="cities:list", include_in_schema=False)
+@get("/cities", name="cities:list", include_in_schema=False, opt={"public_cache": True})
 async def signatory_list(
     request: AnyRequest,
     db_session: AsyncSession,
@@ -241,7 +241,7 @@ def is_team_member(request: AnyRequest, city_id: UUID) -> bool:
     return identity.is_admin or city_id in identity.cities()
 
 
-@get("/cities/{city_id:uuid}", name="cities:profile", include_in_schema=False)
+@get("/cities/{city_id:uuid}", name="cities:profile", include_in_schema=False, opt={"public_cache": True})
 async def city_profile(request: AnyRequest, db_session: AsyncSession, city_id: UUID) -> Template:
     city = await load_city(db_session, city_id)
     membership = await services.membership_of(db_session, city.id)
@@ -580,7 +580,7 @@ class CitiesApi(Controller):
     path = "/api/v1/cities"
     tags = ["Cities"]
 
-    @get("/", name="api:cities", cache=False)
+    @get("/", name="api:cities", cache=False, opt={"public_cache": True})
     async def list_cities(
         self,
         db_session: AsyncSession,
@@ -597,7 +597,7 @@ class CitiesApi(Controller):
         rows, total = await ListFilters.of(q, country, size_class, sort).search(db_session, (number - 1) * size, size)
         return CityList(items=[city_out(r) for r in rows], total=total, page=number, size=size)
 
-    @get("/{city_id:uuid}", name="api:city", cache=False)
+    @get("/{city_id:uuid}", name="api:city", cache=False, opt={"public_cache": True})
     async def city(self, db_session: AsyncSession, city_id: UUID) -> CityOut:
         """A city of the registry, with its membership status when it is a (possibly suspended) signatory."""
         return await city_detail(db_session, await load_city(db_session, city_id))

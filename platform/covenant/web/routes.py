@@ -14,7 +14,7 @@ from covenant.cities.services import public_figures
 from covenant.commitments.services import commitment_figures
 
 
-@get("/", name="home", include_in_schema=False)
+@get("/", name="home", include_in_schema=False, opt={"public_cache": True})
 async def home(db_session: AsyncSession) -> Template:
     """The Covenant's purpose and its live figures (active signatories only)."""
     context = {
