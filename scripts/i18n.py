@@ -10,7 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ("en", "fr", "es", "it")
-KEYWORDS = ["-k", "_", "-k", "gettext", "-k", "ngettext:1,2", "-k", "N_"]
+# pgettext/npgettext carry a context first: "Open" as a status and "Open" as a link are two messages.
+KEYWORDS = ["-k", "_", "-k", "gettext", "-k", "ngettext:1,2", "-k", "pgettext:1c,2", "-k", "npgettext:1c,2,3"]
+KEYWORDS += ["-k", "N_"]
 
 
 def packages() -> list[tuple[str, Path]]:
@@ -22,7 +24,7 @@ def packages() -> list[tuple[str, Path]]:
 
 
 def pybabel(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)  # noqa: S603 - our own arguments
 
 
 def main() -> None:
@@ -30,13 +32,25 @@ def main() -> None:
         locale_dir = package / "locale"
         locale_dir.mkdir(exist_ok=True)
         pot = locale_dir / f"{domain}.pot"
-        pybabel("extract", "-F", "babel.cfg", *KEYWORDS, "--no-location", "--sort-output",
-                "--project", "Covenant", "-o", str(pot), str(package))
+        pybabel(
+            "extract",
+            "-F",
+            "babel.cfg",
+            *KEYWORDS,
+            "--no-location",
+            "--sort-output",
+            "--project",
+            "Covenant",
+            "-o",
+            str(pot),
+            str(package),
+        )
         for locale in LOCALES:
             po = locale_dir / locale / "LC_MESSAGES" / f"{domain}.po"
             if po.exists():
-                pybabel("update", "-i", str(pot), "-o", str(po), "-l", locale, "--no-fuzzy-matching",
-                        "--ignore-obsolete")
+                pybabel(
+                    "update", "-i", str(pot), "-o", str(po), "-l", locale, "--no-fuzzy-matching", "--ignore-obsolete"
+                )
             else:
                 pybabel("init", "-i", str(pot), "-o", str(po), "-l", locale, "-D", domain)
         fill_english(locale_dir / "en" / "LC_MESSAGES" / f"{domain}.po")

@@ -535,17 +535,25 @@ async def add_wave(session: AsyncSession, evaluation: Evaluation, data: WaveInpu
     return wave
 
 
+def _cell(column: str, problem: str) -> str:
+    return _("column %(column)s: %(problem)s") % {"column": column, "problem": problem}
+
+
 def parse_responses_csv(text: str, evaluation: Evaluation) -> list[dict[str, Any]]:
-    """Respondent-level rows checked one by one; every problem is reported with its row number."""
+    """Respondent-level rows checked one by one; every problem is reported with its row number and column, in
+    the reader's language (the column names are the header's own, not translated)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
     errors: list[str] = []
     unknown = [h for h in header if h not in CSV_COLUMNS]
     missing = [h for h in ("wave", "indicator", "value") if h not in header]
     if unknown:
-        errors.append(f"Unknown column(s): {', '.join(unknown)} (expected: {', '.join(CSV_COLUMNS)}).")
+        errors.append(
+            _("Unknown column(s): %(columns)s (expected: %(expected)s).")
+            % {"columns": ", ".join(unknown), "expected": ", ".join(CSV_COLUMNS)}
+        )
     if missing:
-        errors.append(f"Missing column(s): {', '.join(missing)}.")
+        errors.append(_("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)})
     if errors:
         raise CsvImportError(errors)
     keys = {i["key"] for i in evaluation.indicators or []}
@@ -558,29 +566,33 @@ def parse_responses_csv(text: str, evaluation: Evaluation) -> list[dict[str, Any
             if not 0 <= wave <= 20:
                 raise ValueError
         except ValueError:
-            problems.append("column wave: a whole number from 0 (baseline) to 20")
+            problems.append(_cell("wave", _("a whole number from 0 (baseline) to 20")))
             wave = 0
         try:
             value = float(row["value"].replace(",", "."))
         except ValueError:
-            problems.append("column value: a number")
+            problems.append(_cell("value", _("a number")))
             value = 0.0
         indicator = row["indicator"]
         if indicator not in keys:
-            problems.append(f"column indicator: {indicator!r} is not measured in this evaluation")
+            problems.append(
+                _cell(
+                    "indicator", _("%(indicator)s is not measured in this evaluation") % {"indicator": repr(indicator)}
+                )
+            )
         area = row.get("area") or "intervention"
         if area not in ("intervention", "comparison"):
-            problems.append("column area: intervention or comparison")
+            problems.append(_cell("area", _("one of %(values)s") % {"values": "intervention, comparison"}))
         elif area == "comparison" and evaluation.design != "pre_post_comparison":
-            problems.append("column area: this design has no comparison area")
+            problems.append(_cell("area", _("this design has no comparison area")))
         gender = row.get("gender") or "unknown"
         if gender not in GENDERS:
-            problems.append(f"column gender: one of {', '.join(GENDERS)}")
+            problems.append(_cell("gender", _("one of %(values)s") % {"values": ", ".join(GENDERS)}))
         age_group = row.get("age_group") or "unknown"
         if age_group not in AGE_GROUPS:
-            problems.append(f"column age_group: one of {', '.join(AGE_GROUPS)}")
+            problems.append(_cell("age_group", _("one of %(values)s") % {"values": ", ".join(AGE_GROUPS)}))
         if problems:
-            errors.append(f"Row {number}: " + "; ".join(problems) + ".")
+            errors.append(_("Row %(row)d: %(problems)s.") % {"row": number, "problems": "; ".join(problems)})
             if len(errors) >= 50:
                 break
             continue
@@ -595,24 +607,30 @@ def parse_responses_csv(text: str, evaluation: Evaluation) -> list[dict[str, Any
             }
         )
         if len(rows) > MAX_CSV_ROWS:
-            raise CsvImportError([f"More than {MAX_CSV_ROWS} rows; split the file."])
+            raise CsvImportError([_("More than %(count)d rows; split the file.") % {"count": MAX_CSV_ROWS}])
     if errors:
         raise CsvImportError(errors)
     if not rows:
-        raise CsvImportError(["The file has no data rows."])
+        raise CsvImportError([_("The file has no data rows.")])
     groups: dict[tuple[str, str, int], int] = defaultdict(int)
     for row in rows:
         groups[(row["indicator"], row["area"], row["wave"])] += 1
-    small = [f"{i} / {a} / wave {w}" for (i, a, w), n in groups.items() if n < 2]
+    small = [
+        _("%(indicator)s / %(area)s / wave %(wave)d") % {"indicator": i, "area": a, "wave": w}
+        for (i, a, w), n in groups.items()
+        if n < 2
+    ]
     if small:
-        raise CsvImportError([f"At least 2 respondents are needed per wave (n ≥ 2): {', '.join(small)}."])
+        raise CsvImportError(
+            [_("At least 2 respondents are needed per wave (n ≥ 2): %(groups)s.") % {"groups": ", ".join(small)}]
+        )
     return rows
 
 
 async def import_responses(session: AsyncSession, evaluation: Evaluation, text: str, *, actor: Actor) -> int:
     """Replace the respondent-level data of the waves in the file and recompute their summaries, set-based."""
     if evaluation.completed_at is not None:
-        raise CsvImportError(["This evaluation is completed; its data can no longer change."])
+        raise CsvImportError([_("This evaluation is completed; its data can no longer change.")])
     rows = parse_responses_csv(text, evaluation)
     by_group: dict[tuple[str, str, int], list[float]] = defaultdict(list)
     for row in rows:

@@ -7,9 +7,10 @@ import io
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,8 +27,11 @@ from covenant.calendar.services import announce_deadline
 from covenant.cities.models import City, Membership, MembershipStatus
 from covenant.commitments.models import Commitment
 from covenant.events.outbox import record as record_event
+from covenant.i18n import format_date, ngettext, recipient_locales, using_locale
+from covenant.i18n import gettext as _
 from covenant.notifications.mail import queue_mail
 from covenant.web.pagination import Page
+from covenant.web.validation import message_for
 from modules.funding.events import CallClosing, CallOpened
 from modules.funding.models import (
     THEMES,
@@ -256,14 +260,17 @@ _CSV_ALIASES = {"budget_eur": "budget_eur"}
 
 
 def parse_csv(text: str) -> list[tuple[str, dict[str, Any]]]:
-    """Rows of a call CSV as (row label, values); list cells use ';'."""
+    """Rows of a call CSV as (row label, values); list cells use ';'. Labels are in the reader's language."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or "identifier" not in [f.strip() for f in reader.fieldnames]:
         raise ImportError_(
-            ["Row 1: the header must name at least identifier, title, programme, opening_date, deadlines."]
+            [
+                _("Row %(row)d: the header must name at least %(columns)s.")
+                % {"row": 1, "columns": "identifier, title, programme, opening_date, deadlines"}
+            ]
         )
     return [
-        (f"Row {number}", {(k or "").strip(): (v or "").strip() for k, v in row.items() if k})
+        (_("Row %(row)d") % {"row": number}, {(k or "").strip(): (v or "").strip() for k, v in row.items() if k})
         for number, row in enumerate(reader, start=2)
     ]
 
@@ -295,15 +302,20 @@ def parse_portal_json(text: str) -> list[tuple[str, dict[str, Any]]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImportError_([f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}."]) from exc
+        raise ImportError_(
+            [
+                _("The file is not valid JSON (line %(line)d, column %(column)d): %(problem)s.")
+                % {"line": exc.lineno, "column": exc.colno, "problem": exc.msg}
+            ]
+        ) from exc
     if isinstance(data, dict):
         data = data.get("topics") or (data.get("fundingData") or {}).get("GrantTenderObj") or []
     if not isinstance(data, list):
-        raise ImportError_(["The JSON must be a list of topics."])
+        raise ImportError_([_("The JSON must be a list of topics.")])
     rows: list[tuple[str, dict[str, Any]]] = []
     for number, topic in enumerate(data, start=1):
         if not isinstance(topic, dict):
-            rows.append((f"Topic {number}", {}))
+            rows.append((_("Topic %(topic)d") % {"topic": number}, {}))
             continue
         fp = topic.get("frameworkProgramme")
         abbreviation = fp.get("abbreviation", "") if isinstance(fp, dict) else str(fp or "")
@@ -331,14 +343,24 @@ def parse_portal_json(text: str) -> list[tuple[str, dict[str, Any]]]:
             "themes": [t for t in (topic.get("themes") or topic.get("tags") or []) if t in THEMES],
             "url": topic.get("url") or "",
         }
-        rows.append((f"Topic {number}", {k: v for k, v in values.items() if v is not None}))
+        rows.append((_("Topic %(topic)d") % {"topic": number}, {k: v for k, v in values.items() if v is not None}))
     return rows
+
+
+def _cell_error(row: str, column: str, problem: str) -> str:
+    """One import error naming the row and, when it concerns one cell, the column (the header's own name,
+    which is not translated); ``problem`` is already in the reader's language."""
+    if not column:
+        return _("%(row)s: %(problem)s") % {"row": row, "problem": problem}
+    return _("%(row)s, column %(column)s: %(problem)s") % {"row": row, "column": column, "problem": problem}
 
 
 async def import_calls(
     session: AsyncSession, rows: Sequence[tuple[str, dict[str, Any]]], *, actor: Actor
 ) -> tuple[int, int]:
-    """Validate every row first, then upsert by identifier: all or nothing. Returns (created, updated)."""
+    """Validate every row first, then upsert by identifier: all or nothing. Returns (created, updated).
+
+    The errors name row and column in the reader's language (the current locale)."""
     known = {p.code for p in await programmes(session)}
     errors: list[str] = []
     inputs: list[CallInput] = []
@@ -348,25 +370,27 @@ async def import_calls(
             data = CallInput.model_validate(values)
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
-                column = ".".join(str(p) for p in error["loc"][:1]) or "row"
-                errors.append(f"{label}, column {column}: {str(error['msg']).removeprefix('Value error, ')}")
+                column = ".".join(str(p) for p in error["loc"][:1])
+                errors.append(_cell_error(label, column, message_for(error)))
             continue
         except ValueError as exc:
-            errors.append(f"{label}: {exc}")
+            errors.append(_cell_error(label, "", _(str(exc))))
             continue
         if data.programme not in known:
-            errors.append(f"{label}, column programme: unknown programme {data.programme!r}.")
+            problem = _("unknown programme %(code)s.") % {"code": repr(data.programme)}
+            errors.append(_cell_error(label, "programme", problem))
         if data.identifier in seen:
-            errors.append(f"{label}, column identifier: {data.identifier!r} appears twice in the file.")
+            problem = _("%(identifier)s appears twice in the file.") % {"identifier": repr(data.identifier)}
+            errors.append(_cell_error(label, "identifier", problem))
         seen.add(data.identifier)
         inputs.append(data)
     if not rows:
-        errors.append("The file holds no calls.")
+        errors.append(_("The file holds no calls."))
     if errors:
         raise ImportError_(errors)
     created = updated = 0
     for data in inputs:
-        _, is_new = await save_call(session, data, actor=actor)
+        _call, is_new = await save_call(session, data, actor=actor)
         created += is_new
         updated += not is_new
     await recompute_all(session)
@@ -611,10 +635,36 @@ async def _recipients(session: AsyncSession, city_ids: Sequence[UUID]) -> dict[U
     return out
 
 
-async def _tell(session: AsyncSession, city_ids: Sequence[UUID], subject: str, body: str) -> None:
-    for addresses in (await _recipients(session, city_ids)).values():
-        for address in sorted(addresses):
-            queue_mail(session, to=address, subject=subject, body_text=body)
+async def _tell(session: AsyncSession, city_ids: Sequence[UUID], compose: Callable[[], tuple[str, str]]) -> None:
+    """Mail the cities' teams; ``compose`` gives (subject, body) and runs once per recipient, in the
+    recipient's language."""
+    addresses = sorted({a for group in (await _recipients(session, city_ids)).values() for a in group})
+    locales = await recipient_locales(session, addresses)
+    for address in addresses:
+        with using_locale(locales[address]):
+            subject, body = compose()
+        queue_mail(session, to=address, subject=subject, body_text=body)
+
+
+def _call_opened_mail(call: Call, deadline: date | None) -> tuple[str, str]:
+    subject = _("Call open: %(title)s") % {"title": call.title}
+    body = _("The call %(identifier)s matches your city's commitments. Deadline: %(deadline)s.") % {
+        "identifier": call.identifier,
+        "deadline": format_date(deadline or call.final_deadline, "long"),
+    }
+    return subject, f"{body}\n/m/funding/calls/{call.id}"
+
+
+def _call_closing_mail(call: Call, deadline: date, days_left: int) -> tuple[str, str]:
+    subject = ngettext("Deadline in %(days)d day: %(title)s", "Deadline in %(days)d days: %(title)s", days_left) % {
+        "days": days_left,
+        "title": call.title,
+    }
+    body = _("The call %(identifier)s closes on %(deadline)s.") % {
+        "identifier": call.identifier,
+        "deadline": format_date(deadline, "long"),
+    }
+    return subject, f"{body}\n/m/funding/calls/{call.id}"
 
 
 async def send_notices(
@@ -645,13 +695,7 @@ async def send_notices(
                     matched_city_ids=cities,
                 ),
             )
-            await _tell(
-                session,
-                cities,
-                f"Call open: {call.title}",
-                f"The call {call.identifier} matches your city's commitments. Deadline: {deadline}.\n"
-                f"/m/funding/calls/{call.id}",
-            )
+            await _tell(session, cities, partial(_call_opened_mail, call, deadline))
             opened += 1
         if deadline and (deadline - on).days <= days and call.closing_announced_for != deadline:
             call.closing_announced_for = deadline
@@ -666,12 +710,7 @@ async def send_notices(
                     matched_city_ids=cities,
                 ),
             )
-            await _tell(
-                session,
-                cities,
-                f"Deadline in {(deadline - on).days} days: {call.title}",
-                f"The call {call.identifier} closes on {deadline}.\n/m/funding/calls/{call.id}",
-            )
+            await _tell(session, cities, partial(_call_closing_mail, call, deadline, (deadline - on).days))
             closing += 1
     await session.flush()
     return opened, closing

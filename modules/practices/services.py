@@ -35,7 +35,8 @@ from covenant.cities.models import City, Membership, MembershipStatus
 from covenant.commitments.models import Commitment
 from covenant.db import new_id
 from covenant.events import outbox
-from covenant.i18n import N_
+from covenant.i18n import N_, recipient_locale, using_locale
+from covenant.i18n import gettext as _
 from covenant.notifications import queue_mail
 from covenant.plugins import CycleSection, ReportSection
 from covenant.web.pagination import Page
@@ -1152,6 +1153,15 @@ def measures_for(dimension: str) -> set[str]:
     return {m for m in MEASURES if words & set(m.split("_"))}
 
 
+def _recommendation_reason(peer: str, same_size: bool, dimension: str) -> str:
+    """Why a fiche is recommended, in the current language (for the mail; the stored reason stays English)."""
+    if same_size:
+        text = _("%(city)s (a city of the same size) addresses '%(dimension)s', one of your weakest dimensions.")
+    else:
+        text = _("%(city)s (a peer city) addresses '%(dimension)s', one of your weakest dimensions.")
+    return text % {"city": peer, "dimension": dimension}
+
+
 async def recommend_peer_fiches(
     session: AsyncSession, city_id: UUID, weakest: Sequence[str], *, year: int | None = None
 ) -> list[PeerRecommendation]:
@@ -1176,6 +1186,7 @@ async def recommend_peer_fiches(
     ).all()
     rows = sorted(rows, key=lambda r: r.size_class != city.size_class)  # stable: same size class first
     made: list[PeerRecommendation] = []
+    peers: dict[UUID, tuple[str, bool]] = {}  # fiche → (peer city's name, same size class), for the mail
     for dimension in weakest:
         wanted = measures_for(dimension)
         for r in rows:
@@ -1195,16 +1206,18 @@ async def recommend_peer_fiches(
             session.add(recommendation)
             already.add(r.id)
             made.append(recommendation)
+            peers[r.id] = (r.name, r.size_class == city.size_class)
     if made:
         contact = await session.scalar(select(Membership.contact_email).where(Membership.city_id == city_id))
         if contact:
-            lines = "\n".join(f"- {rec.reason} /m/practices/fiches/{rec.fiche_id}" for rec in made)
-            queue_mail(
-                session,
-                to=contact,
-                subject="Good practices recommended for your city",
-                body_text=f"After your self-assessment, these practices of peer cities may help:\n{lines}\n",
-            )
+            with using_locale(await recipient_locale(session, contact)):
+                subject = _("Good practices recommended for your city")
+                lines = "\n".join(
+                    f"- {_recommendation_reason(*peers[r.fiche_id], r.dimension)} /m/practices/fiches/{r.fiche_id}"
+                    for r in made
+                )
+                body = _("After your self-assessment, these practices of peer cities may help:") + f"\n{lines}\n"
+            queue_mail(session, to=contact, subject=subject, body_text=body)
         audit.record(
             session,
             actor=None,

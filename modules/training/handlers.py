@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from covenant.cities.models import Membership
 from covenant.config import get_settings
 from covenant.events.base import DomainEvent
+from covenant.i18n import gettext as _
+from covenant.i18n import ngettext, recipient_locale, using_locale
 from covenant.notifications import queue_mail
 from modules.training import services
 from modules.training.models import CurriculumStatus
@@ -70,14 +72,16 @@ async def offer_pilot_enrolment(event: DomainEvent, session: AsyncSession) -> No
     if membership is None or not membership.contact_email:
         return
     published = await services.curricula(session, status=CurriculumStatus.published)
-    queue_mail(
-        session,
-        to=membership.contact_email,
-        subject="Pilot trainings on integrated urban security",
-        body_text=(
-            f"Dear {membership.contact_name},\n\nWelcome to the Covenant. {len(published)} curricula built on the "
-            "Partnership's competence matrix are open for pilot trainings; your city can run one, co-author a joint "
-            "curriculum, and let its staff assess their competences.\n\nSee the training workspace: "
-            f"{get_settings().base_url.rstrip('/')}/m/training/cities/{event.city_id}/\n"
-        ),
-    )
+    link = f"{get_settings().base_url.rstrip('/')}/m/training/cities/{event.city_id}/"
+    with using_locale(await recipient_locale(session, membership.contact_email)):
+        subject = _("Pilot trainings on integrated urban security")
+        body = ngettext(
+            "Dear %(name)s,\n\nWelcome to the Covenant. %(count)d curriculum built on the Partnership's "
+            "competence matrix is open for pilot trainings; your city can run one, co-author a joint curriculum, "
+            "and let its staff assess their competences.\n\nSee the training workspace: %(link)s\n",
+            "Dear %(name)s,\n\nWelcome to the Covenant. %(count)d curricula built on the Partnership's "
+            "competence matrix are open for pilot trainings; your city can run one, co-author a joint curriculum, "
+            "and let its staff assess their competences.\n\nSee the training workspace: %(link)s\n",
+            len(published),
+        ) % {"name": membership.contact_name, "count": len(published), "link": link}
+    queue_mail(session, to=membership.contact_email, subject=subject, body_text=body)

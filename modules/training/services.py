@@ -22,7 +22,8 @@ from covenant import audit
 from covenant.accounts.identity import Identity
 from covenant.cities.models import City
 from covenant.events import outbox
-from covenant.i18n import N_
+from covenant.i18n import N_, recipient_locales, using_locale
+from covenant.i18n import gettext as _
 from covenant.notifications import queue_mail
 from covenant.plugins import CycleSection, ReportSection
 from covenant.web.pagination import DEFAULT_PAGE_SIZE, Page
@@ -410,20 +411,19 @@ def questionnaire_link(base_url: str, person: Participant) -> str:
 
 
 async def send_questionnaire_links(session: AsyncSession, ts: TrainingSession, base_url: str, *, actor: Actor) -> int:
-    """Mail each registered participant with an address their personal link; returns how many were queued."""
+    """Mail each registered participant with an address their personal link, in their language (their
+    account's preference, English without one); returns how many were queued."""
     sent = 0
-    for person in await participants_of(session, ts.id):
-        if person.waiting_list or not person.email or person.answered:
-            continue
-        queue_mail(
-            session,
-            to=person.email,
-            subject=f"{ts.title}: how was the training?",
-            body_text=(
-                f"Hello {person.name},\n\nThank you for taking part in “{ts.title}”. Please tell us what you "
-                f"thought of it (5 minutes, anonymous):\n\n{questionnaire_link(base_url, person)}\n"
-            ),
-        )
+    people = [p for p in await participants_of(session, ts.id) if not (p.waiting_list or not p.email or p.answered)]
+    locales = await recipient_locales(session, [p.email for p in people])
+    for person in people:
+        with using_locale(locales[person.email]):
+            subject = _("%(title)s: how was the training?") % {"title": ts.title}
+            body = _(
+                "Hello %(name)s,\n\nThank you for taking part in “%(title)s”. Please tell us what you thought "
+                "of it (5 minutes, anonymous):\n\n%(link)s\n"
+            ) % {"name": person.name, "title": ts.title, "link": questionnaire_link(base_url, person)}
+        queue_mail(session, to=person.email, subject=subject, body_text=body)
         sent += 1
     audit.record(
         session,

@@ -12,13 +12,14 @@ memory at start-up, so there is no build step; a malformed catalogue stops start
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
@@ -30,6 +31,9 @@ from babel.support import NullTranslations, Translations
 
 from covenant.errors import StartupError
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 SUPPORTED_LOCALES: tuple[str, ...] = ("en", "fr", "es", "it")
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "fr": "Français", "es": "Español", "it": "Italiano"}
 DEFAULT_LOCALE = "en"
@@ -39,6 +43,7 @@ DISPLAY_TIMEZONE: tzinfo = ZoneInfo("Europe/Brussels")
 LOCALE_COOKIE = "covenant_locale"
 
 _current_locale: ContextVar[str] = ContextVar("covenant_locale", default=DEFAULT_LOCALE)
+_current_domain: ContextVar[str] = ContextVar("covenant_domain", default=CORE_DOMAIN)
 
 
 def N_(message: str) -> str:
@@ -85,30 +90,101 @@ def reset_locale(token: Any) -> None:
     _current_locale.reset(token)
 
 
+def current_domain() -> str:
+    return _current_domain.get()
+
+
+@contextmanager
+def using_domain(domain: str | None) -> Iterator[str]:
+    """Translate with ``domain``'s catalogue first inside the block: a module's page, template or event
+    handler says "Open" in its own words even where the core (or another module) translates the same
+    English word differently. Strings the domain does not translate come from the core, then the others."""
+    token = _current_domain.set(domain or CORE_DOMAIN)
+    try:
+        yield _current_domain.get()
+    finally:
+        _current_domain.reset(token)
+
+
+@contextmanager
+def using_locale(locale: str | None) -> Iterator[str]:
+    """Translate in ``locale`` inside the block (a mail built for its recipient, not for the request's
+    reader); English when ``locale`` is None or unknown. Yields the locale in use."""
+    token = set_locale(locale or DEFAULT_LOCALE)
+    try:
+        yield current_locale()
+    finally:
+        reset_locale(token)
+
+
+async def recipient_locales(session: AsyncSession, addresses: Iterable[str]) -> dict[str, str]:
+    """The language to write to each address in: the saved preference of the account with that address,
+    English for an address without an account or without a preference. Keys are the addresses as given."""
+    from sqlalchemy import func, select
+
+    from covenant.accounts.models import User  # imported here: the accounts package uses this module
+
+    wanted = {address: address.strip().lower() for address in addresses if address}
+    saved: dict[str, str] = {}
+    if wanted:
+        rows = await session.execute(
+            select(User.email, User.locale).where(func.lower(User.email).in_(set(wanted.values())))
+        )
+        saved = {email.lower(): locale for email, locale in rows.all() if locale}
+    return {address: normalise(saved.get(email)) or DEFAULT_LOCALE for address, email in wanted.items()}
+
+
+async def recipient_locale(session: AsyncSession, address: str) -> str:
+    """:func:`recipient_locales` for one address."""
+    return (await recipient_locales(session, [address])).get(address, DEFAULT_LOCALE)
+
+
 class Catalogues:
-    """The merged translations (core + each module's domain) for every supported locale."""
+    """The translations of the core and of each module's domain, for every supported locale.
+
+    Each domain keeps its own words: a lookup tries the current domain (:func:`using_domain`) first, then
+    the core, then the other modules. The same English word may so be translated differently by two
+    owners ("Open" is *Abierto* for a cycle, *Abierta* for a funding call) without one overwriting the
+    other in a merged catalogue."""
 
     def __init__(self, sources: Iterable[tuple[str, Path]] = ()) -> None:
         self.sources: list[tuple[str, Path]] = [(CORE_DOMAIN, CORE_LOCALE_DIR), *sources]
         self._by_locale: dict[str, NullTranslations] = {}
+        self._by_domain: dict[tuple[str, str], NullTranslations] = {}
         for locale in SUPPORTED_LOCALES:
+            compiled = {
+                domain: mo
+                for domain, directory in self.sources
+                if (mo := _compile(directory / locale / "LC_MESSAGES" / f"{domain}.po", domain)) is not None
+            }
+            # The core last, so that it wins over the modules wherever no domain is current.
+            ordered = sorted(compiled, key=lambda domain: domain == CORE_DOMAIN)
             merged: Translations | None = None
-            for domain, directory in self.sources:
-                translations = _compile(directory / locale / "LC_MESSAGES" / f"{domain}.po", domain)
-                if translations is None:
-                    continue
+            for domain in ordered:
+                translations = Translations(fp=io.BytesIO(compiled[domain]), domain=domain)
                 if merged is None:
                     merged = translations
                 else:
-                    merged.add(translations, merge=True)
                     merged.merge(translations)
-            self._by_locale[locale] = merged if merged is not None else NullTranslations()
+            everything: NullTranslations = merged if merged is not None else NullTranslations()
+            self._by_locale[locale] = everything
+            for domain, mo in compiled.items():
+                own = Translations(fp=io.BytesIO(mo), domain=domain)
+                own.add_fallback(everything)
+                self._by_domain[(locale, domain)] = own
 
-    def for_locale(self, locale: str) -> NullTranslations:
+    def for_locale(self, locale: str, domain: str | None = None) -> NullTranslations:
+        if domain is not None and (own := self._by_domain.get((locale, domain))) is not None:
+            return own
         return self._by_locale.get(locale) or self._by_locale[DEFAULT_LOCALE]
 
+    @property
+    def domains(self) -> set[str]:
+        return {domain for domain, _ in self.sources}
 
-def _compile(path: Path, domain: str) -> Translations | None:
+
+def _compile(path: Path, domain: str) -> bytes | None:
+    """The catalogue at ``path`` compiled to .mo bytes; None when there is none."""
     if not path.exists():
         return None
     try:
@@ -120,12 +196,11 @@ def _compile(path: Path, domain: str) -> Translations | None:
             raise ValueError("; ".join(problems[:3]))
         buffer = io.BytesIO()
         write_mo(buffer, catalog)
-        buffer.seek(0)
     except Exception as exc:
         raise StartupError(
             f"translation catalogue {path.name} ({path.parent.parent.name}) is malformed: {exc}"
         ) from exc
-    return Translations(fp=buffer, domain=domain)
+    return buffer.getvalue()
 
 
 _catalogues: Catalogues = Catalogues()
@@ -137,12 +212,30 @@ def install_catalogues(catalogues: Catalogues) -> None:
     _catalogues = catalogues
 
 
+def catalogues() -> Catalogues:
+    return _catalogues
+
+
+def _translations() -> NullTranslations:
+    return _catalogues.for_locale(current_locale(), _current_domain.get())
+
+
 def gettext(message: str) -> str:
-    return _catalogues.for_locale(current_locale()).gettext(message)
+    return _translations().gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return _catalogues.for_locale(current_locale()).ngettext(singular, plural, n)
+    return _translations().ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` as meant in ``context``: the same English word may need two translations ("Open" as a
+    status is *Ouvert*, as a link *Ouvrir*)."""
+    return str(_translations().pgettext(context, message))
+
+
+def npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return _translations().npgettext(context, singular, plural, n)
 
 
 _ = gettext

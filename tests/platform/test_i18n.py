@@ -20,7 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ("en", "fr", "es", "it")
 METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2"), ("**/templates/**.txt", "jinja2")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS: dict[str, Any] = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+    "N_": None,
+}
 
 
 def owners() -> list[tuple[str, Path]]:
@@ -29,12 +36,13 @@ def owners() -> list[tuple[str, Path]]:
     return found
 
 
-def extracted(package: Path) -> set[str]:
+def extracted(package: Path) -> set[tuple[str | None, str]]:
+    """(context, msgid) of every marked string: "Open" as a status and as a link are two entries."""
     ids = set()
-    for _file, _line, message, _comments, _ctx in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(package), METHOD_MAP, OPTIONS, KEYWORDS, strip_comment_tags=True
     ):
-        ids.add(message[0] if isinstance(message, tuple) else message)
+        ids.add((context, message[0] if isinstance(message, tuple) else message))
     return ids
 
 
@@ -45,9 +53,10 @@ def test_shipped_catalogue_is_complete(domain: str, package: Path, locale: str) 
     assert po.exists(), f"{po.relative_to(ROOT)} is missing: run make i18n"
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=locale, abort_invalid=True)
-    in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+    in_catalog = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
     missing = extracted(package) - in_catalog
-    assert not missing, f"{len(missing)} strings not in {po.name} ({locale}), run make i18n: {sorted(missing)[:5]}"
+    first = sorted(missing, key=str)[:5]
+    assert not missing, f"{len(missing)} strings not in {po.name} ({locale}), run make i18n: {first}"
     untranslated = [m.id for m in catalog if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])]
     assert not untranslated, f"{len(untranslated)} untranslated in {locale}: {untranslated[:5]}"
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
@@ -135,6 +144,52 @@ def test_a_malformed_catalogue_stops_startup_not_a_page(tmp_path: Path, source: 
         Catalogues([("broken", tmp_path)])
 
 
+def _module_catalogue(tmp_path: Path, domain: str, entries: dict[str, str]) -> Path:
+    po = tmp_path / "es" / "LC_MESSAGES" / f"{domain}.po"
+    po.parent.mkdir(parents=True)
+    po.write_text("".join(f'msgid "{k}"\nmsgstr "{v}"\n\n' for k, v in entries.items()))
+    return tmp_path
+
+
+def test_each_domain_keeps_its_own_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The core says "Abierto" (a cycle), a module "Abierta" (a call): neither overwrites the other."""
+    directory = _module_catalogue(tmp_path, "calls", {"Open": "Abierta", "Call for proposals": "Convocatoria"})
+    monkeypatch.setattr(i18n, "_catalogues", Catalogues([("calls", directory)]))
+    with i18n.using_locale("es"):
+        assert i18n.gettext("Open") == "Abierto"
+        assert i18n.gettext("Call for proposals") == "Convocatoria"  # the module's word, on any page
+        with i18n.using_domain("calls"):
+            assert i18n.gettext("Open") == "Abierta"
+            assert i18n.gettext("Signatories") == "Firmantes"  # the core's word where the module has none
+        with i18n.using_domain("unknown"):
+            assert i18n.gettext("Open") == "Abierto"
+
+
+def test_a_module_template_speaks_its_module_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jinja2 import DictLoader, Environment
+
+    from covenant.web.templating import _in_template_domain
+
+    directory = _module_catalogue(tmp_path, "calls", {"Open": "Abierta"})
+    monkeypatch.setattr(i18n, "_catalogues", Catalogues([("calls", directory)]))
+    env = Environment(
+        loader=DictLoader(
+            {
+                "page.html": "{{ _('Open') }} {% include 'calls/_badge.html' %}",
+                "calls/_badge.html": "{{ _('Open') }}",
+            }
+        ),
+        extensions=["jinja2.ext.i18n"],
+        autoescape=True,
+    )
+    slugs = frozenset({"calls"})
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _in_template_domain(i18n.gettext, slugs), _in_template_domain(i18n.ngettext, slugs), newstyle=True
+    )
+    with i18n.using_locale("es"):
+        assert env.get_template("page.html").render() == "Abierto Abierta"
+
+
 async def test_accept_language_french_gives_a_french_page(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/", headers={"accept-language": "fr-FR,fr;q=0.9,en;q=0.5"})
     assert '<html lang="fr">' in response.text
@@ -206,3 +261,38 @@ async def test_a_french_form_shows_french_field_messages(admin_client: AsyncTest
     )
     assert response.status_code == 422
     assert "Saisissez un nombre supérieur à 0." in response.text
+
+
+def test_pgettext_tells_the_status_open_from_the_link_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    from covenant.plugins import ModuleRegistry
+    from covenant.web.templating import build_environment
+
+    monkeypatch.setattr(i18n, "_catalogues", Catalogues((d, p / "locale") for d, p in owners()[1:]))
+    template = build_environment(ModuleRegistry()).from_string(
+        '{{ _("Open") }}|{{ pgettext("action", "Open") }}|{{ npgettext("action", "Open", "Open", 2) }}'
+    )
+    with i18n.using_locale("fr"):
+        assert i18n.gettext("Open") == "Ouvert"  # the monitoring cycle's and the call's status
+        assert i18n.pgettext("status", "Open") == "Ouvert"
+        assert i18n.pgettext("action", "Open") == "Ouvrir"
+        assert template.render() == "Ouvert|Ouvrir|Open"  # no plural entry: the source text
+    with i18n.using_locale("es"):
+        assert i18n.pgettext("action", "Open") == "Abrir"
+    assert i18n.pgettext("action", "Open") == "Open"
+
+
+async def test_a_mail_is_written_in_its_recipients_saved_language(make_user: Any, sessions: Any) -> None:
+    from sqlalchemy import update
+
+    from covenant.accounts.models import User
+
+    await make_user("maire@nice.example")
+    async with sessions() as session:
+        await session.execute(update(User).where(User.email == "maire@nice.example").values(locale="fr"))
+        await session.commit()
+        locales = await i18n.recipient_locales(session, ["Maire@Nice.example", "nobody@nice.example", ""])
+    assert locales == {"Maire@Nice.example": "fr", "nobody@nice.example": "en"}
+    with i18n.using_locale(locales["Maire@Nice.example"]) as locale:
+        assert (locale, i18n.current_locale()) == ("fr", "fr")
+    with i18n.using_locale(None):
+        assert i18n.current_locale() == "en"

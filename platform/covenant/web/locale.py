@@ -11,7 +11,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from covenant.accounts.services import save_locale_preference
-from covenant.i18n import LOCALE_COOKIE, choose_locale, reset_locale, set_locale
+from covenant.i18n import LOCALE_COOKIE, catalogues, choose_locale, reset_locale, set_locale, using_domain
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -55,6 +55,19 @@ class LocaleMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_locale)
+            with using_domain(_owner(scope["path"])):
+                await self.app(scope, receive, send_with_locale)
         finally:
             reset_locale(token)
+
+
+def _owner(path: str) -> str | None:
+    """The module whose pages (``/m/<slug>/``) or API (``/api/v1/<slug>/``) ``path`` belongs to."""
+    parts = path.split("/", 4)
+    if len(parts) > 2 and parts[1] == "m":
+        slug = parts[2]
+    elif len(parts) > 3 and parts[1:3] == ["api", "v1"]:
+        slug = parts[3]
+    else:
+        return None
+    return slug if slug in catalogues().domains else None

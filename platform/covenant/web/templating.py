@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
@@ -34,6 +36,18 @@ ADMIN_NAVIGATION: tuple[NavigationEntry, ...] = (
 )
 
 
+def _in_template_domain(translate: Callable[..., str], slugs: frozenset[str]) -> Callable[..., str]:
+    @pass_context
+    def in_domain(context: Context, *args: Any) -> str:
+        owner = (context.name or "").partition("/")[0]
+        if owner not in slugs:
+            return translate(*args)
+        with i18n.using_domain(owner):
+            return translate(*args)
+
+    return in_domain
+
+
 def build_environment(registry: ModuleRegistry) -> Environment:
     loaders = [FileSystemLoader(TEMPLATE_DIR)]
     loaders += [FileSystemLoader(m.template_dir) for m in registry if m.template_dir is not None]
@@ -44,8 +58,15 @@ def build_environment(registry: ModuleRegistry) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    # The callables read the request's locale at render time, so one environment serves every language.
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # The callables read the request's locale at render time, so one environment serves every language;
+    # a module's template (``<slug>/...``, also when included in a core page) speaks its module's words.
+    slugs = frozenset(m.slug for m in registry)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        *(_in_template_domain(f, slugs) for f in (i18n.gettext, i18n.ngettext)),
+        newstyle=True,
+        pgettext=_in_template_domain(i18n.pgettext, slugs),
+        npgettext=_in_template_domain(i18n.npgettext, slugs),
+    )
     env.globals |= {
         "current_locale": i18n.current_locale,
         "language_names": i18n.LANGUAGE_NAMES,

@@ -105,14 +105,22 @@ async def test_pages_and_api_for_a_city(
     assert (await client.get(f"/api/v1/cohesion/cities/{cities.b}/measures")).status_code == 403
 
 
-async def test_csv_upload_breakdowns_and_row_errors(
+async def upload_url(
     client: Client, make_user: Any, cities: Cities, sessions: async_sessionmaker[AsyncSession]
-) -> None:
+) -> tuple[Any, str]:
+    """A selected measure of city A and the address its evaluation is uploaded to; a contributor of A is signed
+    in."""
     async with transaction(sessions) as session:
         m = await services.create_measure(session, cities.a, MeasureInput(name="Cameras", level="specific"), actor=None)
         await services.select_measure(session, m, actor=None)
     await contributor(client, make_user, cities.a)
-    url = f"/m/cohesion/cities/{cities.a}/measures/{m.id}/evaluation/upload"
+    return m.id, f"/m/cohesion/cities/{cities.a}/measures/{m.id}/evaluation/upload"
+
+
+async def test_csv_upload_breakdowns_and_row_errors(
+    client: Client, make_user: Any, cities: Cities, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    measure_id, url = await upload_url(client, make_user, cities, sessions)
     bad = "wave,indicator,value,colour\n0,feeling_of_insecurity,3,red\n"
     r = await client.post(url, files={"file": ("a.csv", bad.encode(), "text/csv")}, headers=csrf_headers(client))
     assert r.status_code == 422
@@ -133,7 +141,7 @@ async def test_csv_upload_breakdowns_and_row_errors(
     )
     assert r.status_code == 303, r.text
     async with sessions() as session:
-        evaluation = await services.evaluation_of(session, m.id)
+        evaluation = await services.evaluation_of(session, measure_id)
         assert evaluation is not None
         analysis = await services.analysis_of(session, evaluation)
     result = analysis.headline
@@ -242,3 +250,19 @@ async def test_demo_is_idempotent(sessions: async_sessionmaker[AsyncSession], ci
         (board,) = await services.initiative_boards(session, initiative.id)
         assert len((await services.board_entries(session, board.id))["strengths"]) == 2
         assert len(await services.initiative_lessons(session, initiative.id)) == 1
+
+
+async def test_a_french_reader_gets_french_row_errors(
+    client: Client, make_user: Any, cities: Cities, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    _, url = await upload_url(client, make_user, cities, sessions)
+    client.cookies.set("covenant_locale", "fr")
+    await client.get(url.removesuffix("/upload"))
+    bad = "wave,indicator,value,colour\n0,feeling_of_insecurity,3,red\n"
+    r = await client.post(url, files={"file": ("a.csv", bad.encode(), "text/csv")}, headers=csrf_headers(client))
+    assert r.status_code == 422
+    assert "Colonne(s) inconnue(s) : colour (attendues : wave, area" in r.text
+    rows = "wave,indicator,value,gender\n0,feeling_of_insecurity,x,female\n1,feeling_of_insecurity,3,alien\n"
+    r = await client.post(url, files={"file": ("a.csv", rows.encode(), "text/csv")}, headers=csrf_headers(client))
+    assert "Ligne 2 : colonne value : un nombre." in r.text
+    assert "Ligne 3 : colonne gender : l\u2019une des valeurs female" in r.text

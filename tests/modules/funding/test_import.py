@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -56,7 +57,7 @@ async def test_csv_import_is_idempotent_by_identifier(
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ("BAD,Too early,ISF-POLICE,2026-05-01,single_stage,2026-04-01,,public_spaces,", "Row 3, column row"),
+        ("BAD,Too early,ISF-POLICE,2026-05-01,single_stage,2026-04-01,,public_spaces,", "Row 3: A deadline cannot"),
         ("BAD,Unknown,NOPE,2026-01-01,single_stage,2099-04-01,,public_spaces,", "Row 3, column programme"),
         ("BAD,Negative,ISF-POLICE,2026-01-01,single_stage,2099-04-01,-5,public_spaces,", "Row 3, column budget_cents"),
         ("BAD,Date,ISF-POLICE,someday,single_stage,2099-04-01,,public_spaces,", "Row 3, column opening_date"),
@@ -116,3 +117,28 @@ async def test_deadlines_reach_the_calendar(sessions: async_sessionmaker[AsyncSe
         for row in rows:
             await apply_deadline(session, DeadlineAnnounced.model_validate(row.payload))
     assert await count(sessions, Deadline) == 4
+
+
+async def test_a_french_reader_gets_french_row_errors(
+    sessions: async_sessionmaker[AsyncSession], cities: Cities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modules.funding
+    from covenant import i18n
+
+    sources = [("funding", Path(modules.funding.__file__).parent / "locale")]
+    monkeypatch.setattr(i18n, "_catalogues", i18n.Catalogues(sources))
+    text = (
+        HEADER
+        + "BAD,Unknown,NOPE,2026-01-01,single_stage,2099-04-01,,public_spaces,\n"
+        + "BAD2,Date,ISF-POLICE,someday,single_stage,2099-04-01,,public_spaces,\n"
+        + "BAD3,Too early,ISF-POLICE,2026-05-01,single_stage,2026-04-01,,public_spaces,\n"
+    )
+    with i18n.using_locale("fr"):
+        async with transaction(sessions) as session:
+            with pytest.raises(ImportError_) as caught:
+                await services.import_calls(session, services.parse_csv(text), actor=None)
+    assert caught.value.errors == [
+        "Ligne 2, colonne programme : programme 'NOPE' inconnu.",
+        "Ligne 3, colonne opening_date : Saisissez une date au format AAAA-MM-JJ.",
+        "Ligne 4 : Une échéance ne peut pas précéder la date d\u2019ouverture.",
+    ]
