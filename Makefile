@@ -64,6 +64,7 @@ scale-test: install
 	$(BIN)/python scripts/scale_test.py
 
 bench: install
+	@command -v wrk >/dev/null || (echo "bench: installing wrk (Debian)" && apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null) || echo "bench: could not install wrk; install it (apt-get install wrk)"
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 format: install
