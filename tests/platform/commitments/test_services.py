@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from covenant.audit.models import AuditEntry
+from covenant.cities.services import search_signatories
 from covenant.commitments import services
 from covenant.commitments.models import Commitment, ProgressUpdate
 from covenant.commitments.schemas import CommitmentInput, ProgressInput
@@ -173,12 +174,14 @@ async def test_figures_and_counts(sessions: async_sessionmaker[AsyncSession], ci
     async with sessions() as session:
         figures = await services.commitment_figures(session)
         counts = await services.commitment_counts(session, [cities.a, cities.b, new_id()])
+        listed, _ = await search_signatories(session)
     assert figures == {
         "published": 3,
         "achieved": 1,
         "by_country": {"FR": {"published": 2, "achieved": 1}, "LV": {"published": 1, "achieved": 0}},
     }
     assert counts == {cities.a: 2, cities.b: 1}
+    assert {row.id: row.commitments for row in listed} == counts  # the signatory list counts the same
 
 
 async def test_csv_round_trip_and_all_or_nothing(sessions: async_sessionmaker[AsyncSession], cities: Cities) -> None:
