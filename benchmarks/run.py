@@ -970,7 +970,9 @@ def run(options: Options) -> dict[str, Any]:
                 measured = section(results, f"memory-{cities}", options, point)
                 if measured:
                     points.append(measured)
-            http_rss = {k: v for k, v in (results.get("http", {}).get("peak_rss_mb") or {}).items() if "covenant" in k}
+            http_rss = {
+                k: v for k, v in (results.get("http", {}).get("peak_rss_mb") or {}).items() if "ceiling" not in k
+            }
             verdict, summary = memory_verdict(points, http_rss)
             results["memory"] = {"points": points, "summary": summary, "verdict": verdict}
     results["seconds"] = round(time.perf_counter() - started, 1)
