@@ -26,13 +26,12 @@ from uuid import UUID
 
 import numpy as np
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant import audit
 from covenant.accounts.identity import Identity
 from covenant.cities.models import City, Membership, MembershipStatus
-from covenant.db import new_id
+from covenant.db import insert_or_skip, new_id
 from covenant.events import outbox
 from covenant.i18n import N_
 from covenant.i18n import gettext as _
@@ -413,9 +412,10 @@ async def open_response(
     }
     # Two saves of a new survey (two fields changed at once, or a module's event) may race to open it: the
     # loser's insert does nothing and both continue with the one response.
-    insert_of = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
     created = await session.execute(
-        insert_of(AssessmentResponse).values(values).on_conflict_do_nothing(index_elements=["city_id", "year"])
+        insert_or_skip(session, AssessmentResponse)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["city_id", "year"])
     )
     response = await response_of(session, city.id, year)
     assert response is not None
@@ -430,11 +430,6 @@ async def open_response(
         )
         await session.flush()
     return response
-
-
-def _dialect(session: AsyncSession) -> str:
-    bind = session.bind
-    return bind.dialect.name if bind is not None else ""
 
 
 def _require_draft(response: AssessmentResponse) -> None:

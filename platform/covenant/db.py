@@ -58,6 +58,14 @@ def database_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def insert_or_skip(session: AsyncSession, table: Any) -> Any:
+    """An ``INSERT`` into ``table`` of the session's database that accepts ``.on_conflict_do_nothing(...)``
+    (PostgreSQL's or SQLite's construct: the two supported databases)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+
+
 def new_id() -> UUID:
     """A UUIDv7, for rows whose id is needed before the flush (e.g. to name them in an event)."""
     return UUID(str(uuid_utils.uuid7()))

@@ -90,10 +90,6 @@ def reset_locale(token: Any) -> None:
     _current_locale.reset(token)
 
 
-def current_domain() -> str:
-    return _current_domain.get()
-
-
 @contextmanager
 def using_domain(domain: str | None) -> Iterator[str]:
     """Translate with ``domain``'s catalogue first inside the block: a module's page, template or event
@@ -149,6 +145,7 @@ class Catalogues:
 
     def __init__(self, sources: Iterable[tuple[str, Path]] = ()) -> None:
         self.sources: list[tuple[str, Path]] = [(CORE_DOMAIN, CORE_LOCALE_DIR), *sources]
+        self.domains: frozenset[str] = frozenset(domain for domain, _ in self.sources)
         self._by_locale: dict[str, NullTranslations] = {}
         self._by_domain: dict[tuple[str, str], NullTranslations] = {}
         for locale in SUPPORTED_LOCALES:
@@ -177,10 +174,6 @@ class Catalogues:
         if domain is not None and (own := self._by_domain.get((locale, domain))) is not None:
             return own
         return self._by_locale.get(locale) or self._by_locale[DEFAULT_LOCALE]
-
-    @property
-    def domains(self) -> set[str]:
-        return {domain for domain, _ in self.sources}
 
 
 def _compile(path: Path, domain: str) -> bytes | None:

@@ -33,7 +33,6 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from covenant.accounts.identity import Identity
@@ -45,6 +44,7 @@ from covenant.cities.models import City, Membership, MembershipStatus, SizeClass
 from covenant.cities.schemas import DecisionForm
 from covenant.commitments.models import Commitment, CommitmentStatus, ProgressUpdate
 from covenant.config import get_settings
+from covenant.db import insert_or_skip
 from covenant.events.outbox import record as record_event
 from covenant.i18n import N_, format_date, format_percent
 from covenant.i18n import gettext as _
@@ -339,8 +339,7 @@ def _insert_missing(session: AsyncSession, model: type[Any], columns: list[str],
     """``INSERT … SELECT`` of ``query`` into ``model``'s table, skipping the rows whose unique ``key``
     exists already (``ON CONFLICT DO NOTHING``, on both supported databases)."""
     table = cast(Table, model.__table__)
-    insert_of = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return insert_of(table).from_select(columns, query).on_conflict_do_nothing(index_elements=key)
+    return insert_or_skip(session, table).from_select(columns, query).on_conflict_do_nothing(index_elements=key)
 
 
 async def _enrol(session: AsyncSession, cycle: MonitoringCycle, sizes: list[str], city_id: UUID | None) -> None:

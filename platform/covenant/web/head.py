@@ -29,12 +29,8 @@ class CovenantApp(Litestar):
         if method not in ("GET", "HEAD"):
             await super().__call__(scope, receive, send)
             return
-        cache = self.public_cache
         if method == "GET":
-            if cache.enabled:
-                await cache.serve(scope, receive, send, super().__call__)
-            else:
-                await super().__call__(scope, receive, send)
+            await self.public_cache.serve(scope, receive, send, super().__call__)
             return
         send_any: Any = send
 
@@ -46,7 +42,4 @@ class CovenantApp(Litestar):
             await send_any(message)
 
         as_get: Any = {**scope, "method": "GET"}
-        if cache.enabled:
-            await cache.serve(as_get, receive, send_headers_only, super().__call__)
-        else:
-            await super().__call__(as_get, receive, send_headers_only)
+        await self.public_cache.serve(as_get, receive, send_headers_only, super().__call__)

@@ -45,8 +45,6 @@ from covenant.i18n import LOCALE_COOKIE, choose_locale
 
 MAX_ENTRIES = 2_000
 MAX_BODY = 1024 * 1024
-CSRF_COOKIE = b"covenant_csrf="
-"""Also the name the CSRF configuration gives its cookie (:func:`covenant.accounts.web.csrf_config`)."""
 PRIVATE_COOKIES = (SESSION_COOKIE, "covenant_flash")
 _SKIPPED_HEADERS = {b"set-cookie", b"x-request-id"}
 
@@ -168,6 +166,8 @@ class PublicCache:
     ) -> None:
         self.seconds = seconds
         self.csrf = csrf
+        self.csrf_cookie = f"{csrf.cookie_name}=".encode() if csrf is not None else None
+        """How this app's CSRF cookie starts (``name=``) in a Cookie or Set-Cookie header."""
         self.clock = clock
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
 
@@ -195,8 +195,9 @@ class PublicCache:
         self._entries.clear()
 
     async def serve(self, scope: Any, receive: Any, send: Any, app: Callable[[Any, Any, Any], Awaitable[None]]) -> None:
-        """Answer ``scope`` from the cache, or through ``app`` (storing the answer when it may be kept)."""
-        key = cache_key(scope)
+        """Answer ``scope`` from the cache, or through ``app`` (storing the answer when it may be kept); straight
+        through ``app`` when the cache is off."""
+        key = cache_key(scope) if self.enabled else None
         if key is None:
             await app(scope, receive, send)
             return
@@ -210,14 +211,14 @@ class PublicCache:
         recorder = Recorder(send)
         await app(scope, receive, recorder.send)
         route = scope.get("route_handler")
-        if route is not None and route.opt.get("public_cache") and recorder.keepable():
+        if route is not None and route.opt.get("public_cache") and recorder.keepable(self.csrf_cookie):
             headers = [(k, v) for k, v in recorder.headers if k.lower() not in _SKIPPED_HEADERS]
             self.put(key, Entry(started, self.clock() + self.seconds, recorder.status, headers, bytes(recorder.body)))
             LOOKUPS.labels("stored").inc()
 
     def _csrf_cookie(self, scope: Any) -> bytes | None:
         """A new visitor gets their CSRF cookie from a stored page as from a rendered one."""
-        if self.csrf is None or CSRF_COOKIE in (_headers(scope).get(b"cookie") or b""):
+        if self.csrf is None or self.csrf_cookie is None or self.csrf_cookie in (_headers(scope).get(b"cookie") or b""):
             return None
         config = self.csrf
         cookie = Cookie(
@@ -260,15 +261,17 @@ class Recorder:
                 self.overflow, self.body = True, bytearray()
         await self._send(message)
 
-    def keepable(self) -> bool:
+    def keepable(self, csrf_cookie: bytes | None) -> bool:
+        """Whether the answer is the same for every anonymous reader: a 200 that sets no cookie but, perhaps,
+        a CSRF cookie (``csrf_cookie`` is how it starts) whose token the body does not carry."""
         if self.status != 200 or self.overflow:
             return False
         for name, value in self.headers:
             if name.lower() != b"set-cookie":
                 continue
-            if not value.startswith(CSRF_COOKIE):
+            if csrf_cookie is None or not value.startswith(csrf_cookie):
                 return False
-            token = value[len(CSRF_COOKIE) :].partition(b";")[0]
+            token = value[len(csrf_cookie) :].partition(b";")[0]
             if token and token in self.body:
                 return False  # the page carries this visitor's CSRF token: it is theirs alone
         return True
